@@ -1,0 +1,16 @@
+// The protocol version [VER1]-[VER3]. Any change to a schema in up.ts or down.ts changes the fingerprint
+// below, and version.test.ts fails until the version is bumped and the fingerprint recorded here.
+//
+// History:
+// -- Version 1 (2026-11-22): challenge/auth/register, send/sent with idempotent ids, fetch/batch,
+//    deliver, ack, prekeys-put/prekeys-get/bundle, lookup/directory, blob-upload/blob-download/blob-ticket,
+//    ping/pong, ok, error.
+
+export const PROTOCOL_VERSION = 1;
+/** The oldest client version the relay accepts [VER2]. */
+export const MIN_SUPPORTED_VERSION = 1;
+
+/** SHA-256 (hex) of the canonical JSON Schema of every up and down message, per version. */
+export const SCHEMA_FINGERPRINTS: Record<number, string> = {
+  1: 'to-be-recorded',
+};
