@@ -9,7 +9,7 @@ import { isAcceptableEd25519PublicKey, isAcceptableX25519PublicKey, verifyEd2551
 import type { Auth } from '../../../protocol/messages/auth.ts';
 import type { Register } from '../../../protocol/messages/register.ts';
 import { accountSignatureBytes, authBytes, registerBytes } from '../../../protocol/signing.ts';
-import { MIN_SUPPORTED_VERSION } from '../../../protocol/version.ts';
+import { MIN_SUPPORTED_VERSION, PROTOCOL_VERSION } from '../../../protocol/version.ts';
 import type { DeviceRecord } from '../../storage/relay-storage.ts';
 import { StorageConflictError } from '../../storage/relay-storage.ts';
 import type { Connection } from '../connection.ts';
@@ -20,9 +20,10 @@ function preflight(conn: Connection, frame: Auth | Register): Uint8Array | undef
     conn.strike('already_authenticated', 'this connection is already authenticated', frame.r);
     return undefined;
   }
-  // [VER2] an old client is told to upgrade, explicitly.
-  if (frame.v < MIN_SUPPORTED_VERSION) {
-    conn.error('unsupported_version', `protocol ${frame.v} is older than the oldest supported, ${MIN_SUPPORTED_VERSION}`, frame.r);
+  // [VER2] a client speaks a version in [min, v] of the challenge; otherwise it is told so, explicitly.
+  if (frame.v < MIN_SUPPORTED_VERSION || frame.v > PROTOCOL_VERSION) {
+    const why = frame.v < MIN_SUPPORTED_VERSION ? 'client too old: upgrade the app' : 'relay too old: use a version the challenge offers';
+    conn.error('unsupported_version', `protocol ${frame.v} is outside ${MIN_SUPPORTED_VERSION}..${PROTOCOL_VERSION}: ${why}`, frame.r);
     conn.close(CLOSE.upgradeRequired);
     return undefined;
   }
