@@ -12,5 +12,5 @@ export const MIN_SUPPORTED_VERSION = 1;
 
 /** SHA-256 (hex) of the canonical JSON Schema of every up and down message, per version. */
 export const SCHEMA_FINGERPRINTS: Record<number, string> = {
-  1: 'to-be-recorded',
+  1: 'de3d730052323bb853b041cc8a7642477ed11da17f4ff62dab756b06135de7ee',
 };

@@ -1,0 +1,74 @@
+// [WIRE1] property-based fuzzing of the one door: random bytes, random JSON, mutated valid frames. The
+// codec must never throw, must refuse with one of its two codes, and must accept only schema-valid frames.
+// Seeds are printed; replay with FC_SEED=<seed>.
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import fc from 'fast-check';
+import { decodeDown, decodeUp } from './codec.ts';
+import { upSchemas } from './up.ts';
+
+const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
+console.log(`# codec fuzz seed=${seed} (replay: FC_SEED=${seed})`);
+const params = { seed, numRuns: 3000 };
+
+const validFrames: string[] = [
+  '{"t":"ack","upTo":42}',
+  '{"t":"ping","n":1}',
+  '{"t":"fetch","r":7,"after":0,"limit":1000}',
+  '{"t":"send","r":1,"id":"m-1","to":[{"d":"AAAAAAAAAAAAAAAAAAAAAA","c":"AQID"}]}',
+  '{"t":"lookup","r":2,"username":"alice"}',
+  '{"t":"prekeys-get","r":3,"device":"AAAAAAAAAAAAAAAAAAAAAA"}',
+];
+
+function checkNeverThrows(decode: typeof decodeUp, input: string | Uint8Array) {
+  let d;
+  try {
+    d = decode(input);
+  } catch (err) {
+    assert.fail(`codec threw on ${JSON.stringify(String(input).slice(0, 80))}: ${String(err)}`);
+  }
+  if (!d.ok) assert.ok(d.code === 'bad_frame' || d.code === 'too_large');
+  return d;
+}
+
+it('[WIRE1] random bytes never make the codec throw', () => {
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), (b) => void checkNeverThrows(decodeUp, b)), params);
+});
+
+it('[WIRE1] random JSON values never make the codec throw, and what it accepts validates', () => {
+  fc.assert(
+    fc.property(fc.json({ maxDepth: 6 }), (text) => {
+      for (const decode of [decodeUp, decodeDown]) {
+        const d = checkNeverThrows(decode, text);
+        if (d.ok) assert.ok(typeof (d.value as { t: unknown }).t === 'string');
+      }
+    }),
+    params,
+  );
+});
+
+it('[WIRE1] mutated valid frames are either valid or refused, never a crash', () => {
+  const mutation = fc.tuple(fc.constantFrom(...validFrames), fc.nat(), fc.string({ maxLength: 8 }), fc.constantFrom('insert', 'delete', 'replace'));
+  fc.assert(
+    fc.property(mutation, ([frame, pos, text, kind]) => {
+      const at = pos % (frame.length + 1);
+      const mutated =
+        kind === 'insert' ? frame.slice(0, at) + text + frame.slice(at)
+        : kind === 'delete' ? frame.slice(0, at) + frame.slice(at + text.length + 1)
+        : frame.slice(0, at) + text + frame.slice(at + text.length);
+      const d = checkNeverThrows(decodeUp, mutated);
+      if (d.ok) {
+        const schema = upSchemas[d.value.t as keyof typeof upSchemas];
+        assert.ok(schema.safeParse(d.value).success);
+      }
+    }),
+    params,
+  );
+});
+
+it('[WIRE1] deeply nested input is refused without a stack overflow escaping', () => {
+  for (const depth of [1000, 50_000, 120_000]) {
+    checkNeverThrows(decodeUp, '['.repeat(depth) + ']'.repeat(depth));
+    checkNeverThrows(decodeUp, '{"t":"ack","upTo":' + '['.repeat(depth) + ']'.repeat(depth) + '}');
+  }
+});
