@@ -13,6 +13,7 @@ const projects = [
   'test',
   'bench',
   'scripts',
+  'scripts/chaos',
 ].filter((p) => existsSync(`${p}/tsconfig.json`));
 
 let failed = 0;

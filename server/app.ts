@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { encodeBase64url } from '../protocol/base64url.ts';
 import pkg from '../package.json' with { type: 'json' };
-import { originAllowed, type RelayConfig } from './config.ts';
+import { defaultOrigins, originAllowed, type RelayConfig } from './config.ts';
 import { createRouter } from './http/router.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
@@ -56,7 +56,9 @@ export async function createRelayApp(config: RelayConfig, log: Logger, options: 
   const relay = new Relay({ config, storage, log, metrics, tickets, relayId, version, now, randomBytes });
   const route = createRouter({ config, storage, tickets, log, metrics, now, relayId, version, startedAt: now(), closing: () => relay.closing });
 
-  const server = createServer((req, res) => {
+  // [HTTP3] deadlines are enforced by a sweep; Node's default sweep runs every 30 s, too slow for them.
+  const sweepMs = Math.max(100, Math.min(1000, Math.floor(config.timeouts.headersMs / 2)));
+  const server = createServer({ connectionsCheckingInterval: sweepMs, headersTimeout: config.timeouts.headersMs, requestTimeout: config.timeouts.requestMs }, (req, res) => {
     route(req, res).catch((err: unknown) => {
       log.error({ path: req.url?.split('?')[0], err: err instanceof Error ? err.stack : String(err) }, 'http handler failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -64,8 +66,6 @@ export async function createRelayApp(config: RelayConfig, log: Logger, options: 
     });
   });
   // [HTTP3] slow or oversized handshakes cannot hold the relay: header and request deadlines, header cap.
-  server.headersTimeout = config.timeouts.headersMs;
-  server.requestTimeout = config.timeouts.requestMs;
   server.maxHeadersCount = 100;
   server.keepAliveTimeout = 5_000;
 
@@ -88,9 +88,12 @@ export async function createRelayApp(config: RelayConfig, log: Logger, options: 
     if (relay.closing) return reject(503, 'Service Unavailable');
     wss.handleUpgrade(req, socket, head, (ws) => relay.accept(ws, req.socket.remoteAddress ?? 'unknown'));
   });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Say why (408 slow headers, 431 oversized headers, 400 garbage), then cut the connection.
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    metrics.errors.inc({ code: `http_${status.slice(0, 3)}` });
+    if (socket.writable) socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.destroy();
   });
 
   let closed: Promise<void> | undefined;
@@ -105,7 +108,10 @@ export async function createRelayApp(config: RelayConfig, log: Logger, options: 
           server.off('error', reject);
           relay.start();
           const addr = server.address();
-          resolve(typeof addr === 'object' && addr ? addr.port : config.port);
+          const port = typeof addr === 'object' && addr ? addr.port : config.port;
+          // With PORT=0 the relay's own origins are known only now.
+          if (config.defaultOrigins) config.allowedOrigins = defaultOrigins(port, config.publicUrl);
+          resolve(port);
         });
       }),
     close: () =>

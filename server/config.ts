@@ -10,6 +10,9 @@ export interface RelayConfig {
   storage: 'sqlite' | 'memory';
   /** exact origins, or `scheme://*` patterns (e.g. chrome-extension://*) */
   allowedOrigins: string[];
+  /** ALLOWED_ORIGINS was not set: the relay's own origins follow the port it actually bound */
+  defaultOrigins: boolean;
+  publicUrl?: string;
   pwaDir: string;
   logLevel: string;
   relayId?: string;
@@ -72,6 +75,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: resolve(env.DATA_DIR || './data'),
     storage,
     allowedOrigins,
+    defaultOrigins: env.ALLOWED_ORIGINS === undefined,
     pwaDir: resolve(env.PWA_DIR || new URL('../pwa', import.meta.url).pathname),
     logLevel: env.LOG_LEVEL || 'info',
     maxFrameBytes: int('MAX_FRAME_BYTES', MAX_FRAME_BYTES, 1024, MAX_FRAME_BYTES),
@@ -106,6 +110,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     expirySweepMs: int('EXPIRY_SWEEP_MS', 10 * 60_000, 100),
   };
+  if (env.PUBLIC_URL) config.publicUrl = env.PUBLIC_URL;
   if (env.RELAY_ID) config.relayId = env.RELAY_ID;
   if (env.RELAY_SECRET) {
     if (env.RELAY_SECRET.length < 32) throw new ConfigError('RELAY_SECRET must be at least 32 characters');
@@ -116,7 +121,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 /** The relay's own origins and the extension schemes: the PWA and both extensions work out of the box. */
-function defaultOrigins(port: number, publicUrl: string | undefined): string[] {
+export function defaultOrigins(port: number, publicUrl: string | undefined): string[] {
   const list = [`http://localhost:${port}`, `http://127.0.0.1:${port}`, 'chrome-extension://*', 'moz-extension://*'];
   if (publicUrl) list.push(new URL(publicUrl).origin);
   return list;

@@ -52,6 +52,10 @@ export async function startRelay(t?: Hooks, opts: RelayOptions = {}): Promise<Re
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Never leave a relay behind when the test process goes away.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
