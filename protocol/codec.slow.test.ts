@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import fc from 'fast-check';
-import { decodeDown, decodeUp } from './codec.ts';
+import { type Decoded, decodeDown, decodeUp } from './codec.ts';
 import { upSchemas } from './up.ts';
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
@@ -20,8 +20,8 @@ const validFrames: string[] = [
   '{"t":"prekeys-get","r":3,"device":"AAAAAAAAAAAAAAAAAAAAAA"}',
 ];
 
-function checkNeverThrows(decode: typeof decodeUp, input: string | Uint8Array) {
-  let d;
+function checkNeverThrows<T>(decode: (input: string | Uint8Array) => Decoded<T>, input: string | Uint8Array): Decoded<T> {
+  let d: Decoded<T>;
   try {
     d = decode(input);
   } catch (err) {
@@ -39,8 +39,8 @@ it('[WIRE1] random JSON values never make the codec throw, and what it accepts v
   fc.assert(
     fc.property(fc.json({ maxDepth: 6 }), (text) => {
       for (const decode of [decodeUp, decodeDown]) {
-        const d = checkNeverThrows(decode, text);
-        if (d.ok) assert.ok(typeof (d.value as { t: unknown }).t === 'string');
+        const d = checkNeverThrows<{ t: string }>(decode, text);
+        if (d.ok) assert.ok(typeof d.value.t === 'string');
       }
     }),
     params,
@@ -58,7 +58,7 @@ it('[WIRE1] mutated valid frames are either valid or refused, never a crash', ()
         : frame.slice(0, at) + text + frame.slice(at + text.length);
       const d = checkNeverThrows(decodeUp, mutated);
       if (d.ok) {
-        const schema = upSchemas[d.value.t as keyof typeof upSchemas];
+        const schema = upSchemas[d.value.t];
         assert.ok(schema.safeParse(d.value).success);
       }
     }),

