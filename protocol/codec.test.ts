@@ -16,7 +16,7 @@ interface Vector {
 
 const { vectors } = JSON.parse(readFileSync(new URL('./vectors/frames.json', import.meta.url), 'utf8')) as { vectors: Vector[] };
 
-describe('[WIRE1] codec vectors', () => {
+describe('[WIRE1][WIRE2] codec vectors', () => {
   for (const v of vectors) {
     it(`${v.dir}: ${v.name}`, () => {
       const d = (v.dir === 'up' ? decodeUp : decodeDown)(v.frame);

@@ -22,7 +22,7 @@ it('[SIG2] each use has its own context, so the same fields under two uses diffe
   assert.equal(new Set(encoded).size, contexts.length);
 });
 
-it('[SIG1] matches the frozen layout', () => {
+it('[SIG1][SIG3] matches the frozen layout both ends compute', () => {
   const b = signedBytes(SIGNING_CONTEXT.auth, 'ab', new Uint8Array([0xff]));
   assert.equal(Buffer.from(b).toString('hex'), Buffer.from('tandem/v1/auth').toString('hex') + '00' + '00000002' + '6162' + '00000001' + 'ff');
 });

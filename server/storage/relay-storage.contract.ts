@@ -70,7 +70,7 @@ export function runRelayStorageContract(name: string, setup: Setup): void {
         await assert.rejects(s.addDevice(device('z1', 'Z'), 5), (e: unknown) => e instanceof StorageConflictError && e.code === 'unknown_account');
       }));
 
-    it('[SEND1][SEQ1] stores one copy per target with contiguous per-device sequence numbers', () =>
+    it('[SEND1][SEQ1][STORE2] stores one copy per target with contiguous per-device sequence numbers', () =>
       withStorage(async (s) => {
         await twoAccounts(s);
         const r = await s.write({ enqueues: [send('a1', 'm1', ['b1', 'b2', 'a2']), send('a1', 'm2', ['b1'])], acks: [] }, CAPS);
@@ -106,7 +106,7 @@ export function runRelayStorageContract(name: string, setup: Setup): void {
         assert.equal(other.enqueued[0]!.duplicate, false);
       }));
 
-    it('[SEND5] enforces the count cap at cap and cap+1', () =>
+    it('[SEND5][ACK2] enforces the count cap at cap and cap+1', () =>
       withStorage(async (s) => {
         await twoAccounts(s);
         const caps = { maxEnvelopes: 3, maxBytes: 1 << 20 };

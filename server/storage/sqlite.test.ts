@@ -64,3 +64,13 @@ it('[STORE4] a full disk is a retryable StorageUnavailableError and stores nothi
   await s.close();
   cleanup();
 });
+
+it('[STORE7] records how many migrations ran, and reopening runs none again', async () => {
+  const { path, cleanup } = tempDb();
+  await new SqliteStorage({ path }).close();
+  const db = new Database(path);
+  assert.equal(db.pragma('user_version', { simple: true }), (await import('./sqlite-migrations.ts')).SQLITE_MIGRATIONS.length);
+  db.close();
+  await new SqliteStorage({ path }).close();
+  cleanup();
+});

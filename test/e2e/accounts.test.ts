@@ -14,7 +14,7 @@ async function rejectsWith(p: Promise<unknown>, code: string) {
 }
 
 describe('accounts and authentication', async () => {
-  it('[AUTH1][REG1][REG4] registers a primary and companions, and they authenticate again later', async (t) => {
+  it('[CONN1][AUTH1][AUTH4][REG1][REG4] registers a primary and companions, and they authenticate again later', async (t) => {
     const relay = await startRelay(t);
     const alice = await createAccount(t, relay.wsUrl, 'alice', 2);
     assert.equal(alice.primary.client.ready?.primary, true);
@@ -171,6 +171,30 @@ describe('accounts and authentication', async () => {
     assert.ok(err instanceof RelayError && err.frame.code === 'unsupported_version', String(err));
     assert.match(err.frame.msg, /outside 1\.\.1/);
     assert.equal(await c.closed, CLOSE.upgradeRequired.code);
+  });
+
+  it('[REG2] a registration signature must cover the X25519 key it registers', async (t) => {
+    const relay = await startRelay(t);
+    const id = newIdentity();
+    const swapped = newIdentity();
+    const c = await connect(t, relay.wsUrl);
+    // Signed over one X25519 key, registering another: refused, and nothing is stored.
+    await rejectsWith(
+      c.request({ t: 'register', v: PROTOCOL_VERSION, ed: b64(id.ed), x: b64(swapped.x), sig: signRegister(id, c.challenge.relay, c.nonce, 'alice', ''), username: 'alice' }),
+      'auth_failed',
+    );
+    const c2 = await connect(t, relay.wsUrl);
+    await c2.registerPrimary(newIdentity(), 'alice');
+  });
+
+  it('[RATE3] authentication attempts are rate-limited per client address', async (t) => {
+    const relay = await startRelay(t, { env: { RATE_AUTH_PER_MIN_PER_IP: '3' } });
+    const a = await createAccount(t, relay.wsUrl, 'alice');
+    await reconnect(t, relay.wsUrl, a.primary.id);
+    await reconnect(t, relay.wsUrl, a.primary.id);
+    const c = await connect(t, relay.wsUrl);
+    await rejectsWith(c.auth(a.primary.id), 'rate_limited');
+    assert.equal(await c.closed, CLOSE.rateLimited.code);
   });
 
   it('[AUTH6] a connection that does not authenticate in time is closed with 4408', async (t) => {

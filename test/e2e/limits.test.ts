@@ -78,7 +78,7 @@ describe('limits and abuse', () => {
     await assert.rejects(RelayClient.connect(pinned.wsUrl, { origin: 'chrome-extension://abc' }), /HTTP 403/);
   });
 
-  it('[RATE1][RATE2] sends over the rate get rate_limited with a retry hint; floods are closed with 4429', async (t) => {
+  it('[RATE1][RATE2][ERR2] sends over the rate get rate_limited with a retry hint; floods are closed with 4429', async (t) => {
     const relay = await startRelay(t, { env: { RATE_SEND_PER_SEC: '5', RATE_SEND_BURST: '5' } });
     const a = await createAccount(t, relay.wsUrl, 'alice');
     const b = await createAccount(t, relay.wsUrl, 'bob');

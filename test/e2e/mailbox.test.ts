@@ -31,7 +31,7 @@ function collector(): { list: Envelope[]; push: (e: Envelope) => void; until: (n
 }
 
 describe('mailboxes', () => {
-  it('[SEND1][SYNC3] a send to a multi-device account reaches every device, and the sender\'s own other devices', async (t) => {
+  it('[SEND1][SYNC3][ENV1][ENV2][ENV3] a send to a multi-device account reaches every device, and the sender\'s own other devices', async (t) => {
     const relay = await startRelay(t);
     const alice = await createAccount(t, relay.wsUrl, 'alice', 2);
     const bob = await createAccount(t, relay.wsUrl, 'bob', 2);
@@ -138,7 +138,7 @@ describe('mailboxes', () => {
     assert.deepEqual((await alice.primary.client.send('one-more', [{ d: full.id.deviceId, c: cipher(1) }])).results, [{ d: full.id.deviceId, err: 'mailbox_full' }]);
   });
 
-  it('[STORE1][STORE3] every acknowledged envelope survives SIGKILL of the relay', async (t) => {
+  it('[SEND2][STORE1][STORE3] every acknowledged envelope survives SIGKILL of the relay', async (t) => {
     const relay = await startRelay(t);
     const alice = await createAccount(t, relay.wsUrl, 'alice');
     const bob = await createAccount(t, relay.wsUrl, 'bob', 1);

@@ -90,6 +90,31 @@ describe('relay services', () => {
     await assert.rejects(b.primary.client.request({ t: 'prekeys-get', device: a.primary.id.deviceId }), code('rate_limited'));
   });
 
+  it('[PRE2] a device keeps at most 1000 one-time prekeys on the relay', async (t) => {
+    const relay = await startRelay(t);
+    const a = await createAccount(t, relay.wsUrl, 'alice');
+    for (let i = 0; i < 5; i++) {
+      await a.primary.client.request({ t: 'prekeys-put', opks: Array.from({ length: 200 }, (_, j) => ({ id: i * 200 + j, key: b64(xkey()) })) });
+    }
+    await assert.rejects(a.primary.client.request({ t: 'prekeys-put', opks: [{ id: 5000, key: b64(xkey()) }] }), code('too_large'));
+  });
+
+  it('[LOG1] logs carry ids, never ciphertext, signatures or tickets', async (t) => {
+    const relay = await startRelay(t, { env: { LOG_LEVEL: 'debug' } });
+    const a = await createAccount(t, relay.wsUrl, 'alice');
+    const canary = Buffer.from('CANARY-plaintext-must-not-be-logged').toString('base64url');
+    await a.primary.client.send('canary', [{ d: a.primary.id.deviceId, c: canary }]);
+    const ticket = await a.primary.client.request<DownOf<'blob-ticket'>>({ t: 'blob-upload', size: 3 });
+    await fetch(`${relay.url}/v1/blobs/${ticket.id}`, { method: 'PUT', body: Buffer.from([1, 2, 3]), headers: { authorization: `${TICKET_SCHEME} ${ticket.token}` } });
+    a.primary.client.sendText(`{"t":"send","r":99,"id":"x","to":[{"d":"bad","c":"${canary}"}]}`);
+    await new Promise((r) => setTimeout(r, 300));
+    await relay.stop();
+    const text = JSON.stringify(relay.logs);
+    assert.ok(relay.logs.length > 3, 'the relay logged');
+    assert.ok(text.includes(a.primary.id.deviceId), 'ids are logged');
+    for (const secret of [canary, ticket.token, ticket.token.split('.')[1]!]) assert.ok(!text.includes(secret), 'no secret in the logs');
+  });
+
   it('[DIR1] looks up accounts by username or id; unknown ones are not_found', async (t) => {
     const relay = await startRelay(t);
     const a = await createAccount(t, relay.wsUrl, 'alice');
@@ -101,7 +126,7 @@ describe('relay services', () => {
     await assert.rejects(a.primary.client.request({ t: 'lookup' }), code('bad_frame'));
   });
 
-  it('[BLOB1]-[BLOB5] stores an encrypted blob with a ticket, and serves it only with a ticket', async (t) => {
+  it('[BLOB1][BLOB2][BLOB3][BLOB4][BLOB5][ORIG2] stores an encrypted blob with a ticket, and serves it only with a ticket', async (t) => {
     const relay = await startRelay(t, { env: { BLOB_MAX_BYTES: '100000' } });
     const a = await createAccount(t, relay.wsUrl, 'alice');
     const b = await createAccount(t, relay.wsUrl, 'bob');
