@@ -169,6 +169,34 @@ describe('mailboxes', () => {
     assert.ok(stored.length >= answered, `every answered send is stored (${stored.length} >= ${answered})`);
   });
 
+  it('[STORE4] a full disk: sends get storage_unavailable (retryable), nothing is acknowledged, and the relay recovers', async (t) => {
+    const relay = await startRelay(t, { env: { SQLITE_MAX_PAGE_COUNT: '120', RATE_BYTES_PER_SEC: '100000000', RATE_BYTES_BURST: '100000000' } });
+    const alice = await createAccount(t, relay.wsUrl, 'alice');
+    const bob = await createAccount(t, relay.wsUrl, 'bob');
+    const acked: string[] = [];
+    let refusal: RelayError | undefined;
+    for (let i = 0; i < 100 && !refusal; i++) {
+      try {
+        await alice.primary.client.send(`f${i}`, [{ d: bob.primary.id.deviceId, c: cipher(30_000, i % 250) }]);
+        acked.push(`f${i}`);
+      } catch (err) {
+        if (!(err instanceof RelayError)) throw err;
+        refusal = err;
+      }
+    }
+    assert.equal(refusal?.frame.code, 'storage_unavailable');
+    assert.ok(refusal!.frame.retryAfterMs! > 0, 'with a retry hint');
+    assert.equal((await fetch(`${relay.url}/healthz`)).status, 200, 'the relay is alive');
+    // Bob reads and acks everything: space returns, and the refused send now goes through.
+    const got = await bob.primary.client.catchUp();
+    assert.deepEqual(got.map((e) => e.id), acked, 'every acknowledged send is there, the refused one is not');
+    bob.primary.client.ack(got.at(-1)!.seq);
+    await sleep(200);
+    const retry = await alice.primary.client.send(`f${acked.length}`, [{ d: bob.primary.id.deviceId, c: cipher(30_000) }]);
+    assert.equal(retry.dup, undefined, 'the refused send was not stored before');
+    assert.ok('seq' in retry.results[0]!);
+  });
+
   it('[ERR1] requests before authentication are refused with unauthenticated', async (t) => {
     const relay = await startRelay(t);
     const c = await connect(t, relay.wsUrl);
