@@ -43,6 +43,18 @@ export function createMetrics(totals: () => Promise<MailboxStats>) {
     expired: counter('tandem_envelopes_expired_total', 'Envelopes deleted unread after their time to live'),
     duplicates: counter('tandem_sends_duplicate_total', 'Sends answered from the idempotency record'),
     commits: counter('tandem_commits_total', 'Group commits'),
+    commitSeconds: new client.Histogram({
+      name: 'tandem_commit_seconds',
+      help: 'Duration of a group commit, from the write to durable (the event loop is blocked meanwhile)',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
+    commitSize: new client.Histogram({
+      name: 'tandem_commit_sends',
+      help: 'Sends per group commit',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+      registers: [registry],
+    }),
     commitFailures: counter('tandem_commit_failures_total', 'Group commits that failed (nothing acknowledged)'),
     errors: counter('tandem_errors_total', 'Error frames sent, by code', ['code']),
     closes: counter('tandem_closes_total', 'Connections closed by the relay, by close code', ['code']),

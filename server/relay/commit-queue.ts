@@ -18,7 +18,9 @@ interface PendingAck {
 
 export interface CommitListener {
   /** called after each durable commit with what it stored, before any caller's promise settles */
-  committed(requests: readonly EnqueueRequest[], results: EnqueueResult[], acked: number): void;
+  committed(requests: readonly EnqueueRequest[], results: EnqueueResult[], acked: number, seconds: number): void;
+  /** called when a commit failed; nothing of it was stored */
+  failed?(err: unknown): void;
 }
 
 export class CommitQueue {
@@ -86,12 +88,14 @@ export class CommitQueue {
     for (const a of acks) upTo.set(a.device, Math.max(upTo.get(a.device) ?? 0, a.upTo));
     try {
       const requests = sends.map((s) => s.req);
+      const started = performance.now();
       const result = await this.#storage.write({ enqueues: requests, acks: [...upTo].map(([device, n]) => ({ device, upTo: n })) }, this.#caps);
       // Notify live delivery before answering the senders: both happen only after the commit.
-      this.#listener.committed(requests, result.enqueued, result.acked);
+      this.#listener.committed(requests, result.enqueued, result.acked, (performance.now() - started) / 1000);
       sends.forEach((s, i) => s.resolve(result.enqueued[i]!));
       for (const a of acks) a.resolve(result.acked);
     } catch (err) {
+      this.#listener.failed?.(err);
       for (const s of sends) s.reject(err);
       for (const a of acks) a.reject(err);
     }

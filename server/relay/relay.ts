@@ -36,7 +36,15 @@ export class Relay {
   constructor(deps: RelayDeps) {
     this.deps = deps;
     this.commits = new CommitQueue(deps.storage, deps.config.mailbox, {
-      committed: (requests, results, acked) => this.#committed(requests, results, acked),
+      committed: (requests, results, acked, seconds) => {
+        deps.metrics.commitSeconds.observe(seconds);
+        deps.metrics.commitSize.observe(requests.length);
+        this.#committed(requests, results, acked);
+      },
+      failed: (err) => {
+        deps.metrics.commitFailures.inc();
+        deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'commit failed; nothing of it was stored');
+      },
     });
   }
 

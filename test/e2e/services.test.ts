@@ -43,6 +43,7 @@ describe('relay services', () => {
       /^tandem_envelopes_delivered_total 2$/m,
       /^tandem_envelopes_acked_total 0$/m,
       /^tandem_mailbox_depth 2$/m,
+      /^tandem_commit_seconds_count \d+$/m,
       /^tandem_errors_total\{code="bad_frame"\} 1$/m,
       /^# TYPE tandem_envelopes_stored_total counter$/m,
     ]) assert.match(text, line);
