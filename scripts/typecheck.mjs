@@ -10,6 +10,7 @@ const projects = [
   'pwa',
   'pwa/sw',
   'extension',
+  'extension/background',
   'test',
   'bench',
   'scripts',

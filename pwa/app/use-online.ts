@@ -1,0 +1,17 @@
+// Whether the browser thinks it has a network, as state that re-renders on change. Used to say "offline"
+// instead of "unreachable" and to check again the moment the network returns.
+import { useEffect, useState } from 'preact/hooks';
+
+export function useOnline(): boolean {
+  const [online, setOnline] = useState(() => navigator.onLine);
+  useEffect(() => {
+    const update = () => setOnline(navigator.onLine);
+    addEventListener('online', update);
+    addEventListener('offline', update);
+    return () => {
+      removeEventListener('online', update);
+      removeEventListener('offline', update);
+    };
+  }, []);
+  return online;
+}
