@@ -190,7 +190,11 @@ export class Connection {
       return;
     }
     // ws has already checked that a text frame is valid UTF-8 and within maxPayload.
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const text = Buffer.isBuffer(data)
+      ? data.toString('utf8')
+      : Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data).toString('utf8');
     const decoded = decodeUp(text, this.relay.deps.config.maxFrameBytes);
     if (!decoded.ok) {
       this.strike(decoded.code, decoded.msg, decoded.r);
