@@ -1,5 +1,6 @@
 // Child processes of the benchmarks: servers pinned to CPU 0 and load drivers pinned to CPU 1 with
 // `taskset` (PERFORMANCE.md, "Rules of the suite"), and server CPU time read from /proc/PID/stat.
+import { forEachLine } from '../../test/support/lines.ts';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -78,38 +79,30 @@ export function startServer(
       child.kill('SIGKILL');
       reject(new Error(`server did not listen within ${startMs} ms: ${err}`));
     }, startMs);
-    let buf = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!line.includes('"listening"')) continue;
-        try {
-          const rec = JSON.parse(line) as { msg?: string; port?: number };
-          if (rec.msg === 'listening' && typeof rec.port === 'number') {
-            clearTimeout(timer);
-            resolve({
-              pid: child.pid!,
-              port: rec.port,
-              child,
-              stderr: () => err,
-              stop: async (graceMs = 3000) => {
-                if (child.exitCode !== null || child.signalCode !== null) return;
-                child.kill('SIGTERM');
-                const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-                await exited;
-                clearTimeout(t);
-              },
-            });
-          }
-        } catch {
-          // not JSON: ignore
+    // Logs are not kept; only the listening line matters.
+    forEachLine(child.stdout!, (line) => {
+      if (!line.includes('"listening"')) return;
+      try {
+        const rec = JSON.parse(line) as { msg?: string; port?: number };
+        if (rec.msg === 'listening' && typeof rec.port === 'number') {
+          clearTimeout(timer);
+          resolve({
+            pid: child.pid!,
+            port: rec.port,
+            child,
+            stderr: () => err,
+            stop: async (graceMs = 3000) => {
+              if (child.exitCode !== null || child.signalCode !== null) return;
+              child.kill('SIGTERM');
+              const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+              await exited;
+              clearTimeout(t);
+            },
+          });
         }
+      } catch {
+        // not JSON: ignore
       }
-      // Logs are not kept; only the listening line matters.
-      if (buf.length > 100_000) buf = '';
     });
     void exited.then(() => {
       clearTimeout(timer);

@@ -108,10 +108,6 @@ export class Relay {
     }
   }
 
-  connectionCount(): number {
-    return this.#all.size;
-  }
-
   #committed(requests: readonly EnqueueRequest[], results: EnqueueResult[], acked: number): void {
     const m = this.deps.metrics;
     m.commits.inc();

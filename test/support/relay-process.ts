@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { forEachLine } from './lines.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const RELAY_ENTRY = join(REPO_ROOT, 'dist/server/main.js');
@@ -60,25 +61,18 @@ export async function startRelay(t?: Hooks, opts: RelayOptions = {}): Promise<Re
   let stderr = '';
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   const port = await new Promise<number>((res, rej) => {
-    let buf = '';
     const timer = setTimeout(() => rej(new Error(`relay did not start in 15 s; stderr: ${stderr}`)), 15_000);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (opts.echo) process.stderr.write(`[relay] ${line}\n`);
-        try {
-          const rec = JSON.parse(line) as Record<string, unknown>;
-          logs.push(rec);
-          if (rec.msg === 'listening' && typeof rec.port === 'number') {
-            clearTimeout(timer);
-            res(rec.port);
-          }
-        } catch {
-          logs.push({ raw: line });
+    forEachLine(child.stdout!, (line) => {
+      if (opts.echo) process.stderr.write(`[relay] ${line}\n`);
+      try {
+        const rec = JSON.parse(line) as Record<string, unknown>;
+        logs.push(rec);
+        if (rec.msg === 'listening' && typeof rec.port === 'number') {
+          clearTimeout(timer);
+          res(rec.port);
         }
+      } catch {
+        logs.push({ raw: line });
       }
     });
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {

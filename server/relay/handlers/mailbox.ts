@@ -15,6 +15,7 @@ export async function handleSend(conn: Connection, frame: Send): Promise<void> {
   const { config, now } = conn.relay.deps;
   let bytes = 0;
   const seen = new Set<string>();
+  const targets = [];
   for (const t of frame.to) {
     // [WIRE3] a length no base64url string can have is refused before anything is stored.
     if (t.c.length % 4 === 1) {
@@ -26,7 +27,9 @@ export async function handleSend(conn: Connection, frame: Send): Promise<void> {
       return;
     }
     seen.add(t.d);
-    bytes += base64urlDecodedLength(t.c.length);
+    const size = base64urlDecodedLength(t.c.length);
+    bytes += size;
+    targets.push({ device: t.d, payload: t.c, bytes: size });
   }
   // [RATE1] messages and bytes per device.
   const wait = limits.send.take(1) || limits.bytes.take(bytes);
@@ -42,7 +45,7 @@ export async function handleSend(conn: Connection, frame: Send): Promise<void> {
     clientId: frame.id,
     ts,
     expiresAt: ts + config.envelopeTtlMs,
-    targets: frame.to.map((t) => ({ device: t.d, payload: t.c, bytes: base64urlDecodedLength(t.c.length) })),
+    targets,
   });
   const sent: Sent = {
     t: 'sent',
