@@ -18,6 +18,7 @@ const validFrames: string[] = [
   '{"t":"send","r":1,"id":"m-1","to":[{"d":"AAAAAAAAAAAAAAAAAAAAAA","c":"AQID"}]}',
   '{"t":"lookup","r":2,"username":"alice"}',
   '{"t":"prekeys-get","r":3,"device":"AAAAAAAAAAAAAAAAAAAAAA"}',
+  '{"t":"devlist-put","r":11,"list":{"account":"HtCEZ9ZztA5uJi4-cfna3w","version":1,"issuedAt":1760000000000,"devices":[{"id":"UiAAXv7pune6IJ-KioU31w","ed":"iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w","x":"-0Gx_PdcEif6CIdgVqXtB6xE_gwRbsLegLjlI5WdeCQ"},{"id":"AzwD2wrKg6DZuPrmb0nomg","ed":"gTl3Dqh9F19Wo1Rmw0x-zMuNipG07jeiXfYPW4_Js5Q","x":"IZ5NgA2paNKl_LAJx4T0dGxxOO257khEtznoMLBc9CQ"}],"sig":"1YfzUUwRVeQjr0EPOt4NR4revkVMqwPLTKdgs2ekpyhBHtbK-GYXPH_unJ5ePFWugEtIwChAs5EvdKZMGuNFDw"}}',
 ];
 
 function checkNeverThrows<T>(decode: (input: string | Uint8Array) => Decoded<T>, input: string | Uint8Array): Decoded<T> {

@@ -25,8 +25,16 @@ export const ERROR_CODES = {
   /** the target mailbox is at its count or byte cap; retry when the device has caught up */
   mailbox_full: { retry: true },
   not_found: { retry: false },
-  /** the request's origin or ticket does not allow it */
+  /** the request's origin or ticket does not allow it, or this device may not make it (only a primary
+   * publishes its account's device list [DL2]) */
   forbidden: { retry: false },
+  /** (v2) the request is well-formed but names things that do not fit together, e.g. a device list
+   * listing a device not registered to the account [DL2] */
+  bad_request: { retry: false },
+  /** (v2) a signature inside the request does not verify strictly [KEY3] [DL2] */
+  bad_signature: { retry: false },
+  /** (v2) the request carries a version not newer than the stored one [DL2]: re-read and publish a newer one */
+  stale: { retry: false },
   /** the relay could not commit (disk full, database unreachable): nothing was stored, retry */
   storage_unavailable: { retry: true },
   /** the relay is shutting down: reconnect */

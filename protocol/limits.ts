@@ -12,5 +12,7 @@ export const MAX_CLIENT_ID_CHARS = 64;
 export const MAX_FETCH_LIMIT = 1000;
 /** [LIM6] most one-time prekeys in one upload. */
 export const MAX_ONE_TIME_PREKEYS_PER_UPLOAD = 200;
+/** [REG5] most devices in one account (a primary and 4 companions), so most entries in a device list [DL1]. */
+export const MAX_DEVICES_PER_ACCOUNT = 5;
 /** Longest free-text field (error messages). */
 export const MAX_TEXT_CHARS = 512;

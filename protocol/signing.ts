@@ -14,6 +14,8 @@ export const SIGNING_CONTEXT = {
   accountSignature: 'tandem/v1/account-signature',
   /** A device signs its medium-term prekey [PRE1]. */
   signedPrekey: 'tandem/v1/signed-prekey',
+  /** The account's primary signs the list of the account's devices [DL1]. */
+  deviceList: 'tandem/v1/device-list',
 } as const;
 
 export type SigningContext = (typeof SIGNING_CONTEXT)[keyof typeof SIGNING_CONTEXT];
@@ -64,4 +66,26 @@ export function accountSignatureBytes(accountId: string, ed: Uint8Array, x: Uint
 /** [PRE1] what a device signs over each signed prekey it uploads. */
 export function signedPrekeyBytes(deviceId: string, prekeyId: number, key: Uint8Array): Uint8Array {
   return signedBytes(SIGNING_CONTEXT.signedPrekey, deviceId, String(prekeyId), key);
+}
+
+/** One device as a device list signs it [DL1]: its id and both public keys, as bytes. */
+export interface DeviceListEntryBytes {
+  id: string;
+  ed: Uint8Array;
+  x: Uint8Array;
+}
+
+/**
+ * [DL1] what the primary signs over its account's device list: the account id, the version and the time of
+ * issue (decimal strings), then each device's id, Ed25519 key and X25519 key as three fields, in list order.
+ */
+export function deviceListBytes(
+  accountId: string,
+  version: number,
+  issuedAt: number,
+  devices: readonly DeviceListEntryBytes[],
+): Uint8Array {
+  const fields: Field[] = [accountId, String(version), String(issuedAt)];
+  for (const d of devices) fields.push(d.id, d.ed, d.x);
+  return signedBytes(SIGNING_CONTEXT.deviceList, ...fields);
 }

@@ -4,6 +4,7 @@ import { ackSchema } from './messages/ack.ts';
 import { authSchema } from './messages/auth.ts';
 import { blobDownloadSchema } from './messages/blob-download.ts';
 import { blobUploadSchema } from './messages/blob-upload.ts';
+import { devlistPutSchema } from './messages/devlist-put.ts';
 import { fetchSchema } from './messages/fetch.ts';
 import { lookupSchema } from './messages/lookup.ts';
 import { pingSchema } from './messages/ping.ts';
@@ -24,6 +25,7 @@ export const upSchemas = {
   'blob-upload': blobUploadSchema,
   'blob-download': blobDownloadSchema,
   ping: pingSchema,
+  'devlist-put': devlistPutSchema,
 } as const;
 
 export const upSchema = z.discriminatedUnion('t', Object.values(upSchemas) as unknown as [

@@ -1,7 +1,7 @@
 // Environment -> validated configuration [CONF1]. Every knob has a safe default; a bad value stops the
 // relay at start with a message naming the variable, rather than running misconfigured.
 import { resolve } from 'node:path';
-import { MAX_FRAME_BYTES } from '../protocol/limits.ts';
+import { MAX_DEVICES_PER_ACCOUNT, MAX_FRAME_BYTES } from '../protocol/limits.ts';
 
 export interface RelayConfig {
   port: number;
@@ -85,7 +85,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     envelopeTtlMs: int('ENVELOPE_TTL_DAYS', 30, 1, 3650) * DAY,
     blob: { maxBytes: int('BLOB_MAX_BYTES', 32 * 1024 * 1024, 1), ttlMs: int('BLOB_TTL_DAYS', 30, 1, 3650) * DAY },
-    maxDevicesPerAccount: int('MAX_DEVICES_PER_ACCOUNT', 5, 1, 16),
+    // [REG5] never more than a signed device list can hold [DL1].
+    maxDevicesPerAccount: int('MAX_DEVICES_PER_ACCOUNT', MAX_DEVICES_PER_ACCOUNT, 1, MAX_DEVICES_PER_ACCOUNT),
     timeouts: {
       authMs: int('AUTH_TIMEOUT_MS', 10_000, 100),
       pingIntervalMs: int('PING_INTERVAL_MS', 20_000, 100),

@@ -59,5 +59,6 @@ export function createMetrics(totals: () => Promise<MailboxStats>) {
     errors: counter('tandem_errors_total', 'Error frames sent, by code', ['code']),
     closes: counter('tandem_closes_total', 'Connections closed by the relay, by close code', ['code']),
     blobsStored: counter('tandem_blobs_stored_total', 'Blobs stored'),
+    deviceLists: counter('tandem_device_lists_published_total', 'Signed device lists stored [DL2]'),
   };
 }

@@ -12,6 +12,7 @@ import { MIN_SUPPORTED_VERSION, PROTOCOL_VERSION } from '../../protocol/version.
 import type { DeviceRecord, StoredEnvelope } from '../storage/relay-storage.ts';
 import { StorageUnavailableError } from '../storage/relay-storage.ts';
 import { handleAuth, handleRegister } from './handlers/authenticate.ts';
+import { handleDevlistPut } from './handlers/device-list.ts';
 import { handleAck, handleFetch, handleSend } from './handlers/mailbox.ts';
 import { handleBlobDownload, handleBlobUpload, handleLookup, handlePrekeysGet, handlePrekeysPut } from './handlers/directory.ts';
 import type { Relay } from './relay.ts';
@@ -33,7 +34,11 @@ export interface Limits {
   prekeyFetch: TokenBucket;
   lookup: TokenBucket;
   blobTickets: TokenBucket;
+  deviceListPuts: TokenBucket;
 }
+
+/** [RATE1] device-list puts per device and minute: a primary publishes one when its devices change. */
+const DEVICE_LIST_PUTS_PER_MIN = 20;
 
 export class Connection {
   readonly relay: Relay;
@@ -43,6 +48,8 @@ export class Connection {
   /** this connection's challenge nonce; consumed by the first auth or register attempt [AUTH3] */
   nonce: Uint8Array | undefined;
   device: DeviceRecord | undefined;
+  /** [VER2] the protocol version the client chose in `auth` or `register`; the relay answers in it */
+  version = MIN_SUPPORTED_VERSION;
   limits: Limits | undefined;
   /** [SYNC2] highest seq written to this socket */
   cursor = 0;
@@ -179,6 +186,7 @@ export class Connection {
       prekeyFetch: new TokenBucket(r.prekeyFetchPerMin, 60_000, r.prekeyFetchPerMin, now),
       lookup: new TokenBucket(r.lookupPerMin, 60_000, r.lookupPerMin, now),
       blobTickets: new TokenBucket(r.blobTicketsPerMin, 60_000, r.blobTicketsPerMin, now),
+      deviceListPuts: new TokenBucket(DEVICE_LIST_PUTS_PER_MIN, 60_000, DEVICE_LIST_PUTS_PER_MIN, now),
     };
   }
 
@@ -244,6 +252,8 @@ export class Connection {
         return handleBlobUpload(this, frame);
       case 'blob-download':
         return handleBlobDownload(this, frame);
+      case 'devlist-put':
+        return handleDevlistPut(this, frame);
     }
   }
 

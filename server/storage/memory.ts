@@ -3,6 +3,7 @@ import { applyWrite, type MailboxState, type WriteTx } from './apply-write.ts';
 import {
   type AccountRecord,
   type BlobRecord,
+  type DeviceListRecord,
   type DeviceRecord,
   type MailboxCaps,
   type MailboxStats,
@@ -203,6 +204,22 @@ export class MemoryStorage implements RelayStorage {
     const b = this.#blobs.get(id);
     if (!b || b.record.expiresAt <= now) return undefined;
     return { record: { ...b.record }, data: b.data.slice() };
+  }
+
+  readonly #deviceLists = new Map<string, DeviceListRecord>();
+
+  async putDeviceList(record: DeviceListRecord) {
+    if (!this.#accounts.has(record.account)) throw new StorageConflictError('unknown_account', `no account ${record.account}`);
+    const stored = this.#deviceLists.get(record.account);
+    if (stored && stored.version >= record.version) {
+      throw new StorageConflictError('stale', `account ${record.account} has a list of version ${stored.version}`);
+    }
+    this.#deviceLists.set(record.account, { ...record });
+  }
+
+  async getDeviceList(account: string) {
+    const l = this.#deviceLists.get(account);
+    return l && { ...l };
   }
 
   readonly #meta = new Map<string, string>();

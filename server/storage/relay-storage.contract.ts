@@ -206,6 +206,31 @@ export function runRelayStorageContract(name: string, setup: Setup): void {
         assert.equal((await s.expire(100, DAY)).blobs, 1);
       }));
 
+    it('[DL2][DL3] keeps one device list per account and replaces it only with a greater version', () =>
+      withStorage(async (s) => {
+        await twoAccounts(s);
+        assert.equal(await s.getDeviceList('A'), undefined);
+        const list = (version: number, tag: string) => ({ account: 'A', version, json: `{"v":${version},"tag":"${tag}"}`, updatedAt: 100 + version });
+        await s.putDeviceList(list(1, 'first'));
+        assert.deepEqual(await s.getDeviceList('A'), list(1, 'first'));
+        const stale = (e: unknown) => e instanceof StorageConflictError && e.code === 'stale';
+        // An equal version is refused like a lower one, and leaves the stored list as it was.
+        await assert.rejects(s.putDeviceList(list(1, 'equivocation')), stale);
+        await s.putDeviceList(list(3, 'third'));
+        await assert.rejects(s.putDeviceList(list(2, 'rollback')), stale);
+        assert.deepEqual(await s.getDeviceList('A'), list(3, 'third'));
+        // Accounts are independent; an unknown account stores nothing.
+        assert.equal(await s.getDeviceList('B'), undefined);
+        await s.putDeviceList({ ...list(1, 'bob'), account: 'B' });
+        assert.equal((await s.getDeviceList('B'))?.version, 1);
+        assert.equal((await s.getDeviceList('A'))?.version, 3);
+        await assert.rejects(
+          s.putDeviceList({ ...list(1, 'nobody'), account: 'Z' }),
+          (e: unknown) => e instanceof StorageConflictError && e.code === 'unknown_account',
+        );
+        assert.equal(await s.getDeviceList('Z'), undefined);
+      }));
+
     it('keeps meta values once set', () =>
       withStorage(async (s) => {
         assert.equal(await s.metaGetOrSet('relay_id', () => 'x'), 'x');

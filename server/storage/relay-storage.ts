@@ -86,6 +86,15 @@ export interface BlobRecord {
   expiresAt: number;
 }
 
+/** [DL3] an account's latest signed device list, as the primary published it (the relay verified it first). */
+export interface DeviceListRecord {
+  account: string;
+  version: number;
+  /** the list exactly as published, as JSON (`deviceListSchema`) */
+  json: string;
+  updatedAt: number;
+}
+
 export interface MailboxStats {
   envelopes: number;
   bytes: number;
@@ -94,7 +103,7 @@ export interface MailboxStats {
 /** Thrown by adapters; the relay turns it into the matching error code. */
 export class StorageConflictError extends Error {
   override name = 'StorageConflictError';
-  readonly code: 'username_taken' | 'device_exists' | 'device_limit' | 'unknown_account' | 'blob_exists';
+  readonly code: 'username_taken' | 'device_exists' | 'device_limit' | 'unknown_account' | 'blob_exists' | 'stale';
   constructor(code: StorageConflictError['code'], message: string) {
     super(message);
     this.code = code;
@@ -141,6 +150,15 @@ export interface RelayStorage {
   /** [BLOB4] store a blob once; a second put of the same id fails */
   putBlob(record: BlobRecord, data: Uint8Array): Promise<void>;
   getBlob(id: string, now: number): Promise<{ record: BlobRecord; data: Uint8Array } | undefined>;
+
+  /**
+   * [DL2] store an account's device list, replacing the stored one, only if its version is greater
+   * (compare-and-set, atomic, durable before it resolves); fails with `stale` otherwise, or with
+   * `unknown_account`
+   */
+  putDeviceList(record: DeviceListRecord): Promise<void>;
+  /** [DL3] the account's latest stored device list */
+  getDeviceList(account: string): Promise<DeviceListRecord | undefined>;
 
   /** a value that lives as long as the data (the relay's id, its ticket secret): read, or set once */
   metaGetOrSet(key: string, create: () => string): Promise<string>;

@@ -71,4 +71,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
   `,
+  // 2: signed device lists [DL1]-[DL3], one per account, the latest the primary published (protocol v2).
+  `
+  CREATE TABLE device_lists (
+    account TEXT PRIMARY KEY REFERENCES accounts(id),
+    version INTEGER NOT NULL,
+    list TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];

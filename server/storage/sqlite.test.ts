@@ -34,7 +34,12 @@ it('[STORE3] keeps everything across a reopen', async () => {
   const b = new SqliteStorage({ path });
   assert.deepEqual((await b.fetchSince('a1', 0, 10, 2)).map((e) => e.payload), ['AAAA']);
   assert.equal(await b.head('a1'), 1);
+  assert.equal(await b.getDeviceList('A'), undefined);
+  await b.putDeviceList({ account: 'A', version: 2, json: '{}', updatedAt: 3 });
   await b.close();
+  const c = new SqliteStorage({ path });
+  assert.deepEqual(await c.getDeviceList('A'), { account: 'A', version: 2, json: '{}', updatedAt: 3 });
+  await c.close();
   cleanup();
 });
 
@@ -72,5 +77,26 @@ it('[STORE7] records how many migrations ran, and reopening runs none again', as
   assert.equal(db.pragma('user_version', { simple: true }), (await import('./sqlite-migrations.ts')).SQLITE_MIGRATIONS.length);
   db.close();
   await new SqliteStorage({ path }).close();
+  cleanup();
+});
+
+it('[STORE7] a database of an older schema is migrated forward and keeps its data', async () => {
+  const { SQLITE_MIGRATIONS } = await import('./sqlite-migrations.ts');
+  const { path, cleanup } = tempDb();
+  // A relay of the first schema left this file behind.
+  const old = new Database(path);
+  old.pragma('journal_mode = WAL');
+  old.exec(SQLITE_MIGRATIONS[0]!);
+  old.pragma('user_version = 1');
+  old.prepare('INSERT INTO accounts (id, username, created_at) VALUES (?, ?, ?)').run('A', 'alice', 1);
+  old.close();
+  const s = new SqliteStorage({ path });
+  assert.equal((await s.getAccount('A'))?.username, 'alice');
+  await s.putDeviceList({ account: 'A', version: 1, json: '{}', updatedAt: 2 });
+  assert.equal((await s.getDeviceList('A'))?.version, 1);
+  await s.close();
+  const db = new Database(path);
+  assert.equal(db.pragma('user_version', { simple: true }), SQLITE_MIGRATIONS.length);
+  db.close();
   cleanup();
 });

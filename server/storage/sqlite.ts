@@ -6,6 +6,7 @@ import { applyWrite, type WriteTx } from './apply-write.ts';
 import {
   type AccountRecord,
   type BlobRecord,
+  type DeviceListRecord,
   type DeviceRecord,
   type MailboxCaps,
   type MailboxStats,
@@ -110,6 +111,11 @@ export class SqliteStorage implements RelayStorage {
       countOpk: db.prepare('SELECT count(*) FROM one_time_prekeys WHERE device = ?').pluck(),
       putBlob: db.prepare('INSERT INTO blobs (id, owner, size, created_at, expires_at, data) VALUES (?, ?, ?, ?, ?, ?)'),
       getBlob: db.prepare('SELECT id, owner, size, created_at, expires_at, data FROM blobs WHERE id = ? AND expires_at > ?'),
+      getDeviceList: db.prepare('SELECT account, version, list AS json, updated_at AS updatedAt FROM device_lists WHERE account = ?'),
+      // Compare-and-set in one statement: inserts the first list, replaces a stored one only with a newer version.
+      putDeviceList: db.prepare(
+        'INSERT INTO device_lists (account, version, list, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (account) DO UPDATE SET version = excluded.version, list = excluded.list, updated_at = excluded.updated_at WHERE excluded.version > device_lists.version',
+      ),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       putMeta: db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
     };
@@ -318,6 +324,20 @@ export class SqliteStorage implements RelayStorage {
       record: { id: row.id, owner: row.owner, size: row.size, createdAt: row.created_at, expiresAt: row.expires_at },
       data: new Uint8Array(row.data),
     };
+  }
+
+  async putDeviceList(record: DeviceListRecord) {
+    this.#guard('putDeviceList', () =>
+      this.#db.transaction(() => {
+        if (!this.#s.getAccount.get(record.account)) throw new StorageConflictError('unknown_account', `no account ${record.account}`);
+        const changed = this.#s.putDeviceList.run(record.account, record.version, record.json, record.updatedAt).changes;
+        if (changed === 0) throw new StorageConflictError('stale', `account ${record.account} has a list of version >= ${record.version}`);
+      })(),
+    );
+  }
+
+  async getDeviceList(account: string) {
+    return this.#s.getDeviceList.get(account) as DeviceListRecord | undefined;
   }
 
   async metaGetOrSet(key: string, create: () => string) {

@@ -169,7 +169,7 @@ describe('accounts and authentication', async () => {
       .request({ t: 'auth', v: c.challenge.v + 1, device: a.primary.id.deviceId, sig: signAuth(a.primary.id, c.challenge.relay, c.nonce) })
       .catch((e: unknown) => e);
     assert.ok(err instanceof RelayError && err.frame.code === 'unsupported_version', String(err));
-    assert.match(err.frame.msg, /outside 1\.\.1/);
+    assert.match(err.frame.msg, new RegExp(`outside 1\\.\\.${PROTOCOL_VERSION}`));
     assert.equal(await c.closed, CLOSE.upgradeRequired.code);
   });
 

@@ -3,7 +3,8 @@
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { encodeBase64url } from '../../protocol/base64url.ts';
 import { accountIdFromPrimaryKey, deviceIdFromKey } from '../../protocol/ids.ts';
-import { accountSignatureBytes, authBytes, registerBytes, signedPrekeyBytes } from '../../protocol/signing.ts';
+import type { DeviceList } from '../../protocol/device-list.ts';
+import { accountSignatureBytes, authBytes, deviceListBytes, registerBytes, signedPrekeyBytes } from '../../protocol/signing.ts';
 
 export interface Identity {
   edSecret: Uint8Array;
@@ -40,4 +41,21 @@ export function signAccount(primary: Identity, account: string, companion: Ident
 
 export function signPrekey(id: Identity, prekeyId: number, key: Uint8Array): string {
   return b64(ed25519.sign(signedPrekeyBytes(id.deviceId, prekeyId, key), id.edSecret));
+}
+
+/**
+ * [DL1] a device list of `devices` (the primary first, as a correct primary lists them), signed by
+ * `signer` (the primary unless a test forges). `account` defaults to the one derived from devices[0].
+ */
+export function signDeviceList(
+  signer: Identity,
+  devices: readonly Pick<Identity, 'deviceId' | 'ed' | 'x'>[],
+  version: number,
+  opts: { issuedAt?: number; account?: string } = {},
+): DeviceList {
+  const account = opts.account ?? accountIdFromPrimaryKey(devices[0]!.ed);
+  const issuedAt = opts.issuedAt ?? Date.now();
+  const entries = devices.map((d) => ({ id: d.deviceId, ed: d.ed, x: d.x }));
+  const sig = ed25519.sign(deviceListBytes(account, version, issuedAt, entries), signer.edSecret);
+  return { account, version, issuedAt, devices: entries.map((d) => ({ id: d.id, ed: b64(d.ed), x: b64(d.x) })), sig: b64(sig) };
 }

@@ -4,6 +4,7 @@
 import WebSocket from 'ws';
 import { decodeBase64url } from '../../protocol/base64url.ts';
 import { decodeDown, encodeUp } from '../../protocol/codec.ts';
+import type { DeviceList } from '../../protocol/device-list.ts';
 import type { Down, DownOf } from '../../protocol/down.ts';
 import type { Envelope } from '../../protocol/envelope.ts';
 import type { Up } from '../../protocol/up.ts';
@@ -132,10 +133,11 @@ export class RelayClient {
     return decodeBase64url(this.challenge.nonce);
   }
 
-  async auth(id: Identity): Promise<DownOf<'ready'>> {
+  /** Authenticate as `id`, speaking protocol `v` (the current one unless a test plays an older client). */
+  async auth(id: Identity, v = PROTOCOL_VERSION): Promise<DownOf<'ready'>> {
     this.ready = await this.request<DownOf<'ready'>>({
       t: 'auth',
-      v: PROTOCOL_VERSION,
+      v,
       device: id.deviceId,
       sig: signAuth(id, this.challenge.relay, this.nonce),
     });
@@ -167,6 +169,16 @@ export class RelayClient {
       account: { id: account, sig: signAccount(primary, account, id) },
     });
     return this.ready;
+  }
+
+  /** [DIR1] look an account up by username or account id. */
+  lookup(query: { username: string } | { account: string }): Promise<DownOf<'directory'>> {
+    return this.request<DownOf<'directory'>>({ t: 'lookup', ...query });
+  }
+
+  /** [DL2] publish a signed device list (primary only). */
+  putDeviceList(list: DeviceList): Promise<DownOf<'ok'>> {
+    return this.request<DownOf<'ok'>>({ t: 'devlist-put', list });
   }
 
   send(id: string, to: { d: string; c: string }[]): Promise<DownOf<'sent'>> {

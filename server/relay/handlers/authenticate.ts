@@ -27,6 +27,8 @@ function preflight(conn: Connection, frame: Auth | Register): Uint8Array | undef
     conn.close(CLOSE.upgradeRequired);
     return undefined;
   }
+  // Answers on this connection are in the client's version: nothing newer than it can decode.
+  conn.version = frame.v;
   const wait = conn.relay.authAllowed(conn.ip);
   if (wait) {
     conn.error('rate_limited', 'too many authentication attempts from this address', frame.r, wait);

@@ -1,4 +1,4 @@
-// [PRE1]-[PRE3], [DIR1], [BLOB1]-[BLOB3]: prekeys, account lookup and blob tickets.
+// [PRE1]-[PRE3], [DIR1], [DL3], [BLOB1]-[BLOB3]: prekeys, account lookup and blob tickets.
 import { decodeBase64url, encodeBase64url } from '../../../protocol/base64url.ts';
 import { isAcceptableX25519PublicKey, verifyEd25519Strict } from '../../../protocol/keys.ts';
 import type { BlobDownload } from '../../../protocol/messages/blob-download.ts';
@@ -9,6 +9,7 @@ import type { PrekeysGet } from '../../../protocol/messages/prekeys-get.ts';
 import type { PrekeysPut } from '../../../protocol/messages/prekeys-put.ts';
 import { signedPrekeyBytes } from '../../../protocol/signing.ts';
 import type { Connection } from '../connection.ts';
+import { storedDeviceList } from './device-list.ts';
 
 /** Most one-time prekeys the relay keeps per device. */
 export const MAX_STORED_ONE_TIME_PREKEYS = 1000;
@@ -95,6 +96,9 @@ export async function handleLookup(conn: Connection, frame: Lookup): Promise<voi
     })),
   };
   if (account.username !== undefined) answer.username = account.username;
+  // [DL3] the primary's signed list, verbatim, to connections that speak v2 [VER2].
+  const list = await storedDeviceList(conn, account.id);
+  if (list) answer.list = list;
   conn.reply(answer);
 }
 
