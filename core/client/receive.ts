@@ -1,0 +1,165 @@
+// The receive path: a batch of envelopes from the mailbox becomes one store commit [CLI2]. Every
+// envelope is decrypted against the sessions as they evolve through the batch; a failure leaves its
+// session as it was [E2E4]; a redelivery is recognised and skipped [CLI3]; messages are keyed by
+// (sending device, message id) [E2E5]. Nothing here writes: the caller commits, then acks [CLI1].
+import { decodeBase64url, Base64urlError } from '../../protocol/base64url.ts';
+import type { Envelope } from '../../protocol/envelope.ts';
+import { decodeContent, type Content } from '../content/content.ts';
+import type { Primitives } from '../crypto/primitives.ts';
+import { decryptMessage, type PrekeyLookup, type SessionRecord } from '../crypto/session.ts';
+import type { Store } from '../store/port.ts';
+import type {
+  AccountRecord,
+  ChatRecord,
+  Commit,
+  DiagnosticEvent,
+  MessageRecord,
+  PublicDevice,
+  SessionRow,
+} from '../store/records.ts';
+import type { ClientEvent } from './events.ts';
+import { applyContent, type MessageEffects } from './apply-content.ts';
+
+export type SenderVerdict = { ok: true; device: PublicDevice } | { ok: false; reason: string };
+
+export interface ReceiveContext {
+  readonly p: Primitives;
+  readonly store: Store;
+  readonly account: AccountRecord;
+  readonly now: () => number;
+  /** [DL4] the sending device as a verified device list names it, or why it is refused */
+  resolveSender(accountId: string, deviceId: string): Promise<SenderVerdict>;
+}
+
+export interface ReceiveResult {
+  readonly commit: Commit;
+  readonly events: ClientEvent[];
+  /** the highest seq in the batch: ack it once `commit` is durable [CLI1] */
+  readonly upTo: number;
+  /** incoming messages to acknowledge with a delivery receipt, per chat (sender account) */
+  readonly delivered: Map<string, string[]>;
+  readonly applied: number;
+  readonly rejected: number;
+}
+
+export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Envelope[]): Promise<ReceiveResult> {
+  const { p, store, account } = ctx;
+  const now = ctx.now();
+  const seenKeys = envelopes.map((e) => `${e.from}/${e.id}`);
+  const alreadySeen = await store.seen(seenKeys);
+  const senders = [...new Set(envelopes.map((e) => e.from))];
+  const rows = await store.getSessions(senders);
+  const sessions = new Map<string, SessionRow>();
+  rows.forEach((r) => r && sessions.set(r.deviceId, r));
+  const touchedSessions = new Set<string>();
+  const usedOpks = new Set<string>();
+  const prekeys: PrekeyLookup = {
+    signed: async (id) => (await store.getPrekey(`spk:${id}`))?.pair,
+    oneTime: async (id) => (usedOpks.has(`opk:${id}`) ? undefined : (await store.getPrekey(`opk:${id}`))?.pair),
+  };
+  const effects: MessageEffects = { messages: new Map(), chats: new Map(), events: [], delivered: new Map() };
+  const diagnostics: DiagnosticEvent[] = [];
+  const seen: { key: string; at: number }[] = [];
+  const batchSeen = new Set<string>();
+  let applied = 0;
+  let rejected = 0;
+  const note = (kind: DiagnosticEvent['kind'], detail: string) => {
+    const ev: DiagnosticEvent = { at: now, kind, detail };
+    diagnostics.push(ev);
+    effects.events.push({ type: 'diagnostic', event: ev });
+  };
+
+  for (let i = 0; i < envelopes.length; i++) {
+    const e = envelopes[i]!;
+    const key = seenKeys[i]!;
+    if (alreadySeen.has(key) || batchSeen.has(key)) continue; // [CLI3] a redelivery: ack, apply nothing
+    batchSeen.add(key);
+    seen.push({ key, at: now });
+    if (e.from === account.deviceId) {
+      rejected++;
+      note('rejected', `envelope ${e.seq} claims to come from this device`);
+      continue;
+    }
+    const sender = await ctx.resolveSender(e.fa, e.from);
+    if (!sender.ok) {
+      rejected++;
+      note('rejected', `envelope ${e.seq} from ${e.from}: ${sender.reason}`);
+      continue;
+    }
+    let ciphertext: Uint8Array;
+    try {
+      ciphertext = decodeBase64url(e.c);
+    } catch (err) {
+      rejected++;
+      note('decrypt-failed', `envelope ${e.seq}: ${err instanceof Base64urlError ? err.message : 'bad ciphertext encoding'}`);
+      continue;
+    }
+    const row = sessions.get(e.from);
+    const result = await decryptMessage(p, {
+      ours: account.identity,
+      theirs: sender.device,
+      record: row?.record as SessionRecord | undefined,
+      prekeys,
+      ciphertext,
+    });
+    if (!result.ok) {
+      rejected++;
+      note('decrypt-failed', `envelope ${e.seq} from device ${e.from}: ${result.reason}`);
+      continue;
+    }
+    sessions.set(e.from, { deviceId: e.from, accountId: e.fa, record: result.record, updatedAt: now });
+    touchedSessions.add(e.from);
+    if (result.usedOneTimePrekey !== undefined) usedOpks.add(`opk:${result.usedOneTimePrekey}`);
+    if (result.skipped > 0) {
+      // [CLI4] an authenticated gap: the sender's ratchet says messages before this one have not arrived
+      note('gap', `${result.skipped} message(s) from device ${e.from} have not arrived (envelope ${e.seq})`);
+    }
+    const content = decodeContent(result.plaintext);
+    if (!content.ok) {
+      note('rejected', `envelope ${e.seq} from device ${e.from}: ${content.reason}`);
+      continue;
+    }
+    const fromOwnAccount = e.fa === account.accountId;
+    const chatId = chatFor(content.value, e.fa, account.accountId);
+    if (chatId === null) {
+      rejected++;
+      note('rejected', `envelope ${e.seq} from device ${e.from} is addressed to another account`);
+      continue;
+    }
+    await applyContent(ctx, effects, {
+      content: content.value,
+      chatId,
+      senderAccount: e.fa,
+      senderDevice: e.from,
+      outgoing: fromOwnAccount,
+      now,
+    });
+    applied++;
+  }
+
+  const sessionRows = [...touchedSessions].map((d) => sessions.get(d)!);
+  const last = envelopes.length > 0 ? envelopes[envelopes.length - 1]!.seq : 0;
+  const cursorHead = Math.max(last, (await store.getCursor())?.head ?? 0);
+  const commit: Commit = {
+    messages: [...effects.messages.values()],
+    chats: [...effects.chats.values()],
+    sessions: sessionRows,
+    deletePrekeys: [...usedOpks],
+    seen,
+    diagnostics,
+    ...(last > 0 ? { cursor: { key: 'mailbox', seq: last, head: cursorHead } } : {}),
+  };
+  return { commit, events: effects.events, upTo: last, delivered: effects.delivered, applied, rejected };
+}
+
+/**
+ * Which chat an incoming message belongs to: the sender's account for a peer's message; for a copy from
+ * one of our own devices, the account it was addressed to. A peer's message addressed to someone else is
+ * refused. null means refused.
+ */
+export function chatFor(content: Content, senderAccount: string, ownAccount: string): string | null {
+  if (senderAccount === ownAccount) return content.to;
+  return content.to === ownAccount ? senderAccount : null;
+}
+
+export type { ChatRecord, MessageRecord };
