@@ -32,6 +32,7 @@ import { checkDeviceList, reconcileContact, signDeviceList } from './device-list
 import type { ClientEvent, ClientListener } from './events.ts';
 import { prepareSend } from './fanout.ts';
 import { receiveBatch, type SenderVerdict } from './receive.ts';
+import type { RelayApi } from './relay-api.ts';
 import type { RelayConnector } from './relay-connector.ts';
 import { safetyNumber, type SafetyNumber } from './safety-number.ts';
 
@@ -401,8 +402,23 @@ export class TandemClient {
   async #sendControl(chatId: string, content: Content, local?: () => Promise<Commit>, peerOnly = false): Promise<void> {
     await this.#refreshIfMissing(chatId);
     await this.engine.serial(async () => {
-      const prepared = await this.#withSession(undefined, (relay) =>
-        prepareSend({ p: this.#o.primitives, store: this.#o.store, account: this.account, relay, now: this.#now }, content.id, chatId, content, peerOnly),
+      // The relay is needed only to start sessions with devices we have none with yet (prekey bundles), so
+      // a send to known devices commits to the outbox while offline.
+      const relay: RelayApi = {
+        getBundle: (d) => this.#withSession(undefined, (s) => s.getBundle(d)),
+        lookup: (q) => this.#withSession(undefined, (s) => s.lookup(q)),
+        putPrekeys: (spk, opks) => this.#withSession(undefined, (s) => s.putPrekeys(spk, opks)),
+        putDeviceList: (l) => this.#withSession(undefined, (s) => s.putDeviceList(l)),
+        send: (id, to) => this.#withSession(undefined, (s) => s.send(id, to)),
+        blobUpload: (n) => this.#withSession(undefined, (s) => s.blobUpload(n)),
+        blobDownload: (id) => this.#withSession(undefined, (s) => s.blobDownload(id)),
+      };
+      const prepared = await prepareSend(
+        { p: this.#o.primitives, store: this.#o.store, account: this.account, relay, now: this.#now },
+        content.id,
+        chatId,
+        content,
+        peerOnly,
       );
       const extra = local ? await local() : {};
       await this.#o.store.commit({ ...prepared.commit, ...extra, diagnostics: [...(prepared.commit.diagnostics ?? []), ...(extra.diagnostics ?? [])] });

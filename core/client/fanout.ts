@@ -79,7 +79,11 @@ export async function prepareSend(ctx: SendContext, clientId: string, peer: stri
       try {
         bundle = await ctx.relay.getBundle(device.id);
       } catch (err) {
+        // The relay's own answer (no such device, rate limited) skips this device; not reaching the relay
+        // at all fails the send, so nothing is committed and the user can try again.
+        if ((err as Error).name !== 'RelayError') throw err;
         skipped.push({ device: device.id, reason: `no prekey bundle: ${(err as Error).message}` });
+        diagnostics.push({ at: now, kind: 'sync-error', detail: `device ${device.id} gets nothing: no prekey bundle (${(err as Error).message})` });
         continue;
       }
       const decoded = decodeBundle(bundle, device);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { startRelay } from '../support/relay-process.ts';
-import { isMessage, linkedAccount, testClient, type TestClient } from '../support/core-client.ts';
+import { linkedAccount, testClient, type TestClient } from '../support/core-client.ts';
 import type { MessageRecord } from '../../core/store/records.ts';
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
