@@ -80,4 +80,33 @@ describe('sync engine', () => {
     assert.equal(second.engine.state.get().kind, 'live');
     await second.stop();
   });
+
+  it('[CLI2] a catch-up of 300 queued messages is written in one store transaction, not one per message', async (t) => {
+    const relay = await startRelay(t);
+    const [a] = await linkedAccount(relay.wsUrl, 'alice');
+    const [b] = await linkedAccount(relay.wsUrl, 'bob');
+    t.after(() => Promise.all([a!.client.stop(), b!.client.stop()]));
+    const bobId = b!.client.account.accountId;
+    await a!.client.addContact({ username: 'bob' });
+    await b!.client.stop();
+    for (let i = 0; i < 300; i++) await a!.client.sendText(bobId, `queued ${i}`);
+    await until('outbox drained', async () => (await a!.store.listOutbox()).length === 0);
+
+    const commits: number[] = [];
+    const store = b!.store;
+    const counting = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'commit') return (c: Parameters<typeof store.commit>[0]) => (commits.push(c.messages?.length ?? 0), target.commit(c));
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const again = await TandemClient.open({ store: counting, primitives: noblePrimitives, connector: wsConnector(relay.wsUrl), lock: memoryMailboxLock(), fetch: (u, i) => fetch(u, i as RequestInit) });
+    await again.start();
+    t.after(() => again.stop());
+    await again.engine.whenCaughtUp();
+    assert.equal((await again.messages(a!.client.account.accountId, { limit: 1000 })).length, 300);
+    const withMessages = commits.filter((n) => n > 0);
+    assert.deepEqual(withMessages, [300], 'one commit carried all 300 messages');
+  });
 });
