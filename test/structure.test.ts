@@ -80,3 +80,22 @@ it('dependency direction: protocol imports nothing of ours; core never imports s
     for (const i of imports(f)) assert.ok(!i.startsWith('node:'), `${relative(REPO_ROOT, f)} imports ${i}`);
   }
 });
+
+it('every client-core adapter runs its port\'s contract suite', () => {
+  const ports: [RegExp, string][] = [
+    [/implements Store\b/, 'runStoreContract('],
+    [/implements Transport\b/, 'runTransportContract('],
+    [/: Primitives = |Promise<Primitives \| null>/, 'runPrimitivesContract('],
+  ];
+  let adapters = 0;
+  for (const f of files(join(REPO_ROOT, 'core'), (p) => p.endsWith('.ts') && !p.endsWith('.test.ts') && !p.endsWith('.contract.ts'))) {
+    const src = readFileSync(f, 'utf8');
+    for (const [marker, contract] of ports) {
+      if (!marker.test(src)) continue;
+      adapters++;
+      const test = f.replace(/\.ts$/, '.test.ts');
+      assert.ok(existsSync(test) && readFileSync(test, 'utf8').includes(contract), `${relative(REPO_ROOT, f)} does not run ${contract.slice(0, -1)}`);
+    }
+  }
+  assert.ok(adapters >= 6, `found ${adapters} adapters`);
+});
