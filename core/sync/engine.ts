@@ -119,7 +119,10 @@ export class SyncEngine {
       void this.#connectLoop();
     } else if (s.kind === 'live' && this.#session && (reason === 'push' || reason === 'manual')) {
       const session = this.#session;
-      void this.serial(() => this.#catchUp(session)).catch((err) => this.#fail(session, err));
+      void this.serial(async () => {
+        await this.#catchUp(session);
+        if (this.#session === session) this.state.set({ kind: 'live' });
+      }).catch((err) => this.#fail(session, err));
     }
   }
 
@@ -131,8 +134,9 @@ export class SyncEngine {
 
   /** Ask for an outbox flush now (after a new send was committed). */
   kickOutbox(): void {
+    // While connecting there is no session: the flush after catch-up picks the entry up.
     const session = this.#session;
-    if (!session || this.state.get().kind !== 'live') return;
+    if (!session) return;
     void this.serial(() => this.#flush(session)).catch((err) => this.#fail(session, err));
   }
 
