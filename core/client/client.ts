@@ -17,6 +17,7 @@ import type {
   Commit,
   ContactRecord,
   DeviceIdentity,
+  DeviceListRecord,
   DiagnosticEvent,
   MessageRecord,
   OutboxRecord,
@@ -77,7 +78,8 @@ export class TandemClient {
     this.engine = new SyncEngine({
       store: o.store,
       lock: o.lock,
-      lockName: `tandem-mailbox-${account?.deviceId ?? 'new'}`,
+      // [CLI5] named after the device, so every tab and worker of this device waits for the same lock
+      lockName: () => `tandem-mailbox-${this.account.deviceId}`,
       connect: (signal) => this.#connect(signal),
       apply: (envelopes, session) => this.#apply(envelopes, session),
       flushOutbox: (session) => this.#flushOutbox(session),
@@ -453,6 +455,22 @@ export class TandemClient {
 
   /** [DL4] verify a list from the directory, store it, and reconcile the contact; refusals are recorded. */
   async #acceptDirectory(accountId: string, list: Parameters<typeof checkDeviceList>[0], username?: string): Promise<ContactRecord | undefined> {
+    const verified = await this.#verifyDirectory(accountId, list, username);
+    if (!verified) return undefined;
+    await this.#o.store.commit(verified.commit);
+    this.#emit(verified.events);
+    return verified.contact;
+  }
+
+  /**
+   * [DL4] verify a list from the directory against what we hold and work out what accepting it writes
+   * (the list, the reconciled contact), without writing it. A refusal is recorded as a diagnostic.
+   */
+  async #verifyDirectory(
+    accountId: string,
+    list: Parameters<typeof checkDeviceList>[0],
+    username?: string,
+  ): Promise<{ record: DeviceListRecord; contact?: ContactRecord; commit: Commit; events: ClientEvent[] } | undefined> {
     const a = this.account;
     const held = await this.#o.store.getDeviceList(accountId);
     const verdict = checkDeviceList(list, accountId, held);
@@ -464,29 +482,37 @@ export class TandemClient {
       return undefined;
     }
     if (accountId === a.accountId) {
-      if (verdict.changed) await this.#o.store.commit({ deviceLists: [verdict.record] });
-      return undefined;
+      return { record: verdict.record, commit: verdict.changed ? { deviceLists: [verdict.record] } : {}, events: [] };
     }
     const existing = await this.#o.store.getContact(accountId);
     const { contact, diagnostics } = reconcileContact(existing, verdict.record, now, username);
-    await this.#o.store.commit({ deviceLists: verdict.changed ? [verdict.record] : [], contacts: [contact], diagnostics });
-    this.#emit([...diagnostics.map((event) => ({ type: 'diagnostic' as const, event })), { type: 'contact-changed', contact }]);
-    return contact;
+    return {
+      record: verdict.record,
+      contact,
+      commit: { deviceLists: verdict.changed ? [verdict.record] : [], contacts: [contact], diagnostics },
+      events: [...diagnostics.map((event) => ({ type: 'diagnostic' as const, event })), { type: 'contact-changed', contact }],
+    };
   }
 
   async #resolveSender(session: MailboxSession, accountId: string, deviceId: string): Promise<SenderVerdict> {
-    const find = async () => (await this.#o.store.getDeviceList(accountId))?.devices.find((d) => d.id === deviceId);
-    let device = await find();
-    if (!device) {
-      // A device we have not seen: the account may have published a newer list. Ask, verify, retry once.
-      try {
-        await this.#refreshList(accountId, session);
-      } catch (err) {
-        return { ok: false, reason: `cannot fetch the device list: ${(err as Error).message}` };
-      }
-      device = await find();
+    const device = (await this.#o.store.getDeviceList(accountId))?.devices.find((d) => d.id === deviceId);
+    if (device) return { ok: true, device };
+    // A device we have not seen: the account may have published a newer list. Ask and verify; what
+    // accepting that list writes is committed with the envelope, only if it decrypts [E2E4].
+    let verified;
+    try {
+      const dir = await session.lookup({ account: accountId });
+      verified = await this.#verifyDirectory(accountId, dir.list, dir.username);
+    } catch (err) {
+      // A lookup that did not happen (connection lost, timeout, a retryable refusal) proves nothing: fail
+      // the batch, so that nothing is committed or acked and the envelope comes again [CLI1].
+      const e = err as Error & { retryable?: boolean };
+      if (e.name === 'ConnectionClosedError' || e.name === 'TimeoutError' || e.retryable === true) throw err;
+      return { ok: false, reason: `cannot fetch the device list: ${e.message}` };
     }
-    return device ? { ok: true, device } : { ok: false, reason: 'the device is in no verified device list of its account' };
+    const listed = verified?.record.devices.find((d) => d.id === deviceId);
+    if (!verified || !listed) return { ok: false, reason: 'the device is in no verified device list of its account' };
+    return { ok: true, device: listed, accept: { commit: verified.commit, events: verified.events } };
   }
 
   /** [CLI1]-[CLI4] decrypt and commit one batch, then send delivery receipts. Called by the engine, serially. */

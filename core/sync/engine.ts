@@ -19,7 +19,8 @@ export interface Timers {
 export interface EngineDeps {
   readonly store: Store;
   readonly lock: MailboxLock;
-  readonly lockName: string;
+  /** the Web Locks name of this device's mailbox, read when the engine starts (the device may register after open) */
+  readonly lockName: string | (() => string);
   connect(signal: AbortSignal): Promise<MailboxSession>;
   /** decrypt and commit one batch; resolves once the commit is durable */
   apply(envelopes: readonly Envelope[], session: MailboxSession): Promise<void>;
@@ -59,6 +60,7 @@ export class SyncEngine {
   #pending: Envelope[] = [];
   #liveTimer: unknown;
   #connecting: Promise<void> | undefined;
+  #connectAgain = false;
   #caughtUp = false;
   #waiters: { resolve: () => void }[] = [];
 
@@ -85,7 +87,8 @@ export class SyncEngine {
     this.#abort = new AbortController();
     if (signal) signal.addEventListener('abort', () => void this.stop(), { once: true });
     this.state.set({ kind: 'connecting', attempt: 0 });
-    const held = await this.#deps.lock.acquire(this.#deps.lockName, this.#abort.signal);
+    const name = typeof this.#deps.lockName === 'function' ? this.#deps.lockName() : this.#deps.lockName;
+    const held = await this.#deps.lock.acquire(name, this.#abort.signal);
     if (!this.#running) {
       held.release();
       return;
@@ -141,9 +144,18 @@ export class SyncEngine {
   }
 
   #connectLoop(): Promise<void> {
-    if (this.#connecting) return this.#connecting;
+    if (this.#connecting) {
+      // A retry (or a trigger) while an attempt is still busy, say catching up on a connection that has
+      // closed since: try again once that attempt is over, or nothing would ever reconnect.
+      this.#connectAgain = true;
+      return this.#connecting;
+    }
     this.#connecting = this.#connectOnce().finally(() => {
       this.#connecting = undefined;
+      if (this.#connectAgain) {
+        this.#connectAgain = false;
+        void this.#connectLoop();
+      }
     });
     return this.#connecting;
   }
