@@ -1,6 +1,8 @@
 // `npm run bench` runs every benchmark; `npm run bench -- NAME [options]` runs one. Each writes
 // bench/results/NAME.json (PERFORMANCE.md, "Rules of the suite") and prints a short table. A benchmark
 // never fails by its timing: the exit code is 0 unless a run crashed.
+import { runCatchup } from './catchup.ts';
+import { runCrypto } from './crypto.ts';
 import { runFanout } from './fanout.ts';
 
 interface Bench {
@@ -14,6 +16,11 @@ function int(args: Map<string, string>, name: string, fallback: number): number 
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+function senderCrypto(raw: string | undefined): 'noble' | 'webcrypto' {
+  if (raw === undefined || raw === 'noble' || raw === 'webcrypto') return raw ?? 'noble';
+  throw new Error(`--sender-crypto must be noble or webcrypto, got ${JSON.stringify(raw)}`);
 }
 
 const BENCHES: Record<string, Bench> = {
@@ -35,6 +42,37 @@ const BENCHES: Record<string, Bench> = {
       if (prof) opts.cpuProfDir = prof;
       return runFanout(opts);
     },
+  },
+  catchup: {
+    about:
+      'B3: an offline device catches up on 10k and 100k envelopes in headless Chromium (decrypt, IndexedDB, ack) vs a raw batched ' +
+      'IndexedDB write of as many rows. Options: --trials 3 --trials-100k 1 --sizes 10000,100000 --no-profile --cpu-prof DIR --sender-crypto noble',
+    run: (args) => {
+      const sizes = (args.get('sizes') ?? '10000,100000').split(',').map((s) => Number(s));
+      if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes must be positive integers, got ${args.get('sizes')}`);
+      const opts: Parameters<typeof runCatchup>[0] = {
+        trials: int(args, 'trials', 3),
+        trialsLarge: int(args, 'trials-100k', 1),
+        sizes,
+        profile: args.get('no-profile') !== 'true',
+        senderCrypto: senderCrypto(args.get('sender-crypto')),
+      };
+      const prof = args.get('cpu-prof');
+      if (prof) opts.cpuProfDir = prof;
+      return runCatchup(opts);
+    },
+  },
+  crypto: {
+    about:
+      'B4: send to 10 devices and receive one envelope, WebCrypto vs noble, in headless Chromium and in Node. ' +
+      'Options: --trials 5 --send-ops 200 --receive-ops 2000 --dh-ops 40',
+    run: (args) =>
+      runCrypto({
+        trials: int(args, 'trials', 5),
+        sendOps: int(args, 'send-ops', 200),
+        receiveOps: int(args, 'receive-ops', 2000),
+        dhOps: int(args, 'dh-ops', 40),
+      }),
   },
 };
 
