@@ -70,6 +70,9 @@ export class TandemClient {
   readonly #now: () => number;
   #account: AccountRecord | undefined;
   readonly #listeners = new Set<ClientListener>();
+  /** incoming messages applied but not yet acknowledged with a delivery receipt, per chat */
+  readonly #delivered = new Map<string, string[]>();
+  #receiptsQueued = false;
 
   private constructor(o: ClientOptions, account: AccountRecord | undefined) {
     this.#o = o;
@@ -404,19 +407,8 @@ export class TandemClient {
   async #sendControl(chatId: string, content: Content, local?: () => Promise<Commit>, peerOnly = false): Promise<void> {
     await this.#refreshIfMissing(chatId);
     await this.engine.serial(async () => {
-      // The relay is needed only to start sessions with devices we have none with yet (prekey bundles), so
-      // a send to known devices commits to the outbox while offline.
-      const relay: RelayApi = {
-        getBundle: (d) => this.#withSession(undefined, (s) => s.getBundle(d)),
-        lookup: (q) => this.#withSession(undefined, (s) => s.lookup(q)),
-        putPrekeys: (spk, opks) => this.#withSession(undefined, (s) => s.putPrekeys(spk, opks)),
-        putDeviceList: (l) => this.#withSession(undefined, (s) => s.putDeviceList(l)),
-        send: (id, to) => this.#withSession(undefined, (s) => s.send(id, to)),
-        blobUpload: (n) => this.#withSession(undefined, (s) => s.blobUpload(n)),
-        blobDownload: (id) => this.#withSession(undefined, (s) => s.blobDownload(id)),
-      };
       const prepared = await prepareSend(
-        { p: this.#o.primitives, store: this.#o.store, account: this.account, relay, now: this.#now },
+        { p: this.#o.primitives, store: this.#o.store, account: this.account, relay: this.#lazyRelay(), now: this.#now },
         content.id,
         chatId,
         content,
@@ -430,6 +422,22 @@ export class TandemClient {
 
   async #refreshIfMissing(chatId: string): Promise<void> {
     if (!(await this.#o.store.getDeviceList(chatId))) await this.#refreshList(chatId);
+  }
+
+  /**
+   * The relay as prepareSend needs it: only to start sessions with devices we have none with yet (prekey
+   * bundles), so a send to known devices commits to the outbox while offline.
+   */
+  #lazyRelay(): RelayApi {
+    return {
+      getBundle: (d) => this.#withSession(undefined, (s) => s.getBundle(d)),
+      lookup: (q) => this.#withSession(undefined, (s) => s.lookup(q)),
+      putPrekeys: (spk, opks) => this.#withSession(undefined, (s) => s.putPrekeys(spk, opks)),
+      putDeviceList: (l) => this.#withSession(undefined, (s) => s.putDeviceList(l)),
+      send: (id, to) => this.#withSession(undefined, (s) => s.send(id, to)),
+      blobUpload: (n) => this.#withSession(undefined, (s) => s.blobUpload(n)),
+      blobDownload: (id) => this.#withSession(undefined, (s) => s.blobDownload(id)),
+    };
   }
 
   /** Use the engine's live session, or open a short one (e.g. before start(), or while offline). */
@@ -539,19 +547,33 @@ export class TandemClient {
     );
     await store.commit({ ...result.commit, diagnostics: [...gaps, ...(result.commit.diagnostics ?? [])] });
     this.#emit([...gaps.map((event) => ({ type: 'diagnostic' as const, event })), ...result.events]);
-    if (this.#o.deliveryReceipts === false) return;
-    for (const [chatId, keys] of result.delivered) {
+    if (this.#o.deliveryReceipts === false || result.delivered.size === 0) return;
+    for (const [chatId, keys] of result.delivered) this.#delivered.set(chatId, [...(this.#delivered.get(chatId) ?? []), ...keys]);
+    if (!this.#receiptsQueued) {
+      // Queued behind the running job: a whole catch-up is one job, so its receipts go out together, one
+      // per chat, instead of one commit per batch.
+      this.#receiptsQueued = true;
+      void this.engine.serial(() => this.#sendDeliveryReceipts()).catch(() => undefined);
+    }
+  }
+
+  async #sendDeliveryReceipts(): Promise<void> {
+    this.#receiptsQueued = false;
+    const store = this.#o.store;
+    const pending = [...this.#delivered];
+    this.#delivered.clear();
+    for (const [chatId, keys] of pending) {
       for (let i = 0; i < keys.length; i += 500) {
         const content: Content = { v: 1, k: 'receipt', id: this.#newId(), at: this.#now(), to: chatId, kind: 'delivered', keys: keys.slice(i, i + 500) };
         try {
-          const prepared = await prepareSend({ p: this.#o.primitives, store, account: this.account, relay: session, now: this.#now }, content.id, chatId, content, true);
+          const prepared = await prepareSend({ p: this.#o.primitives, store, account: this.account, relay: this.#lazyRelay(), now: this.#now }, content.id, chatId, content, true);
           await store.commit(prepared.commit);
         } catch (err) {
           await store.commit({ diagnostics: [{ at: this.#now(), kind: 'sync-error', detail: `delivery receipt not sent: ${(err as Error).message}` }] });
         }
       }
     }
-    if (result.delivered.size > 0) this.engine.kickOutbox();
+    this.engine.kickOutbox();
   }
 
   /** [CLI6] send what is due; same id, same ciphertexts on every attempt. Returns when to try again. */
