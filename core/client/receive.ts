@@ -20,7 +20,13 @@ import type {
 import type { ClientEvent } from './events.ts';
 import { applyContent, type MessageEffects } from './apply-content.ts';
 
-export type SenderVerdict = { ok: true; device: PublicDevice } | { ok: false; reason: string };
+/**
+ * `accept`: what trusting the sender's newly fetched device list writes (the list, the contact); it is
+ * committed with the batch only when an envelope from that device decrypts [E2E4].
+ */
+export type SenderVerdict =
+  | { ok: true; device: PublicDevice; accept?: { commit: Commit; events: ClientEvent[] } }
+  | { ok: false; reason: string };
 
 export interface ReceiveContext {
   readonly p: Primitives;
@@ -61,6 +67,10 @@ export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Enve
   const diagnostics: DiagnosticEvent[] = [];
   const seen: { key: string; at: number }[] = [];
   const batchSeen = new Set<string>();
+  /** per account: the newly verified device list (and contact) an authenticated envelope vouched for */
+  const accepted = new Map<string, Commit>();
+  /** one verdict per sending device and batch (a new device's list is looked up once, not per envelope) */
+  const verdicts = new Map<string, Promise<SenderVerdict>>();
   let applied = 0;
   let rejected = 0;
   const note = (kind: DiagnosticEvent['kind'], detail: string) => {
@@ -80,7 +90,9 @@ export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Enve
       note('rejected', `envelope ${e.seq} claims to come from this device`);
       continue;
     }
-    const sender = await ctx.resolveSender(e.fa, e.from);
+    const senderKey = `${e.fa}/${e.from}`;
+    if (!verdicts.has(senderKey)) verdicts.set(senderKey, ctx.resolveSender(e.fa, e.from));
+    const sender = await verdicts.get(senderKey)!;
     if (!sender.ok) {
       rejected++;
       note('rejected', `envelope ${e.seq} from ${e.from}: ${sender.reason}`);
@@ -109,6 +121,10 @@ export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Enve
     }
     sessions.set(e.from, { deviceId: e.from, accountId: e.fa, record: result.record, updatedAt: now });
     touchedSessions.add(e.from);
+    if (sender.accept && !accepted.has(e.fa)) {
+      accepted.set(e.fa, sender.accept.commit);
+      effects.events.push(...sender.accept.events);
+    }
     if (result.usedOneTimePrekey !== undefined) usedOpks.add(`opk:${result.usedOneTimePrekey}`);
     if (result.skipped > 0) {
       // [CLI4] an authenticated gap: the sender's ratchet says messages before this one have not arrived
@@ -140,13 +156,16 @@ export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Enve
   const sessionRows = [...touchedSessions].map((d) => sessions.get(d)!);
   const last = envelopes.length > 0 ? envelopes[envelopes.length - 1]!.seq : 0;
   const cursorHead = Math.max(last, (await store.getCursor())?.head ?? 0);
+  const lists = [...accepted.values()];
   const commit: Commit = {
+    deviceLists: lists.flatMap((c) => c.deviceLists ?? []),
+    contacts: lists.flatMap((c) => c.contacts ?? []),
     messages: [...effects.messages.values()],
     chats: [...effects.chats.values()],
     sessions: sessionRows,
     deletePrekeys: [...usedOpks],
     seen,
-    diagnostics,
+    diagnostics: [...lists.flatMap((c) => c.diagnostics ?? []), ...diagnostics],
     ...(last > 0 ? { cursor: { key: 'mailbox', seq: last, head: cursorHead } } : {}),
   };
   return { commit, events: effects.events, upTo: last, delivered: effects.delivered, applied, rejected };
