@@ -57,6 +57,16 @@ export interface ClientOptions {
 export const PREKEY_BATCH = 100;
 export const PREKEY_LOW_WATER = 25;
 
+/** How long a request made while the engine is (re)connecting waits for its connection. */
+export const ENGINE_CONNECT_WAIT_MS = 5_000;
+
+export class RelayUnreachableError extends Error {
+  constructor() {
+    super('the relay cannot be reached right now');
+    this.name = 'RelayUnreachableError';
+  }
+}
+
 export class NotRegisteredError extends Error {
   constructor() {
     super('this device has no account yet');
@@ -442,8 +452,10 @@ export class TandemClient {
 
   /** Use the engine's live session, or open a short one (e.g. before start(), or while offline). */
   async #withSession<T>(session: MailboxSession | undefined, fn: (s: MailboxSession) => Promise<T>): Promise<T> {
-    const live = session ?? this.engine.session;
+    // While the engine runs, its connection is the device's only one: a second would knock it off (4409).
+    const live = session ?? (this.engine.running ? await this.engine.whenConnected(ENGINE_CONNECT_WAIT_MS) : undefined);
     if (live) return fn(live);
+    if (this.engine.running) throw new RelayUnreachableError();
     const s = await this.#o.connector.connect(this.account.identity, this.#o.primitives);
     try {
       return await fn(s);

@@ -63,6 +63,7 @@ export class SyncEngine {
   #connectAgain = false;
   #caughtUp = false;
   #waiters: { resolve: () => void }[] = [];
+  #sessionWaiters: ((s: MailboxSession | undefined) => void)[] = [];
 
   constructor(deps: EngineDeps) {
     this.#deps = deps;
@@ -71,6 +72,30 @@ export class SyncEngine {
 
   get session(): MailboxSession | undefined {
     return this.#session;
+  }
+
+  /** true between start() and stop() */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /**
+   * The engine's connection once it has one (authenticated; catch-up may still be running), or undefined
+   * after `timeoutMs` or when the engine stops. Never waits on the serial queue, so it is safe inside a job.
+   */
+  whenConnected(timeoutMs: number): Promise<MailboxSession | undefined> {
+    if (this.#session || !this.#running) return Promise.resolve(this.#session);
+    return new Promise((resolve) => {
+      const timer = this.#timers.setTimeout(() => {
+        this.#sessionWaiters = this.#sessionWaiters.filter((w) => w !== done);
+        resolve(this.#session);
+      }, timeoutMs);
+      const done = (s: MailboxSession | undefined) => {
+        this.#timers.clearTimeout(timer);
+        resolve(s);
+      };
+      this.#sessionWaiters.push(done);
+    });
   }
 
   /** Run `fn` after everything queued before it: the one order in which sessions and the store change. */
@@ -110,6 +135,7 @@ export class SyncEngine {
     this.#release = undefined;
     this.state.set({ kind: 'offline' });
     for (const w of this.#waiters.splice(0)) w.resolve();
+    for (const w of this.#sessionWaiters.splice(0)) w(undefined);
   }
 
   /** Something happened that suggests the relay may be reachable or have news [DESIGN §6]. */
@@ -176,6 +202,7 @@ export class SyncEngine {
     }
     this.#session = session;
     this.#caughtUp = false;
+    for (const w of this.#sessionWaiters.splice(0)) w(session);
     session.onClose((reason) => {
       if (this.#session !== session) return;
       this.#session = undefined;
