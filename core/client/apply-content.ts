@@ -9,6 +9,8 @@ import type { ReceiveContext } from './receive.ts';
 
 export interface MessageEffects {
   readonly messages: Map<string, MessageRecord>;
+  /** what the store held for keys read ahead of time (undefined: not there), so no read per envelope */
+  readonly known: Map<string, MessageRecord | undefined>;
   readonly chats: Map<string, ChatRecord>;
   readonly events: ClientEvent[];
   /** chat id → keys of incoming messages to acknowledge with a delivery receipt */
@@ -30,7 +32,10 @@ export const TYPING_FRESH_MS = 15_000;
 const STATUS_RANK: Record<DeliveryStatus, number> = { pending: 0, sent: 1, delivered: 2, read: 3 };
 
 async function lookup(ctx: Pick<ReceiveContext, 'store'>, effects: MessageEffects, key: string): Promise<MessageRecord | undefined> {
-  return effects.messages.get(key) ?? (await ctx.store.getMessages([key]))[0];
+  const pending = effects.messages.get(key);
+  if (pending) return pending;
+  if (effects.known.has(key)) return effects.known.get(key);
+  return (await ctx.store.getMessages([key]))[0];
 }
 
 async function chat(ctx: Pick<ReceiveContext, 'store'>, effects: MessageEffects, id: string): Promise<ChatRecord> {
