@@ -29,6 +29,7 @@ import type { MailboxLock } from '../sync/mailbox-lock.ts';
 import type { MailboxSession } from '../sync/mailbox-session.ts';
 import { preview } from './apply-content.ts';
 import { downloadAttachment, uploadAttachment, type Fetch } from './attachments.ts';
+import { makeContactLink, parseContactLink } from './contact-link.ts';
 import { checkDeviceList, reconcileContact, signDeviceList } from './device-lists.ts';
 import type { ClientEvent, ClientListener } from './events.ts';
 import { prepareSend } from './fanout.ts';
@@ -241,6 +242,20 @@ export class TandemClient {
     const contact = await this.engine.serial(() => this.#acceptDirectory(dir.account, dir.list, dir.username));
     if (!contact) throw new Error(`cannot verify the devices of ${'username' in query ? query.username : query.account}`);
     return contact;
+  }
+
+  /** This account's contact link, to share outside the relay (a QR code, another app). */
+  contactLink(): string {
+    const a = this.account;
+    return makeContactLink({ relay: a.relayUrl, account: a.accountId, ...(a.username ? { username: a.username } : {}) });
+  }
+
+  /** Add a contact from a link someone shared; the account's signed device list is still what is trusted. */
+  async addContactFromLink(link: string): Promise<ContactRecord> {
+    const parsed = parseContactLink(link);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    if (parsed.value.relay !== this.account.relayUrl) throw new Error('the contact uses another relay; this relay cannot reach them');
+    return this.addContact({ account: parsed.value.account });
   }
 
   async contacts(): Promise<ContactRecord[]> {
