@@ -40,7 +40,11 @@ export function requireBuilt(...relPaths: string[]): void {
 /** A fresh profile directory, removed when the test ends. */
 export function freshProfile(t: TestContext, prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `tandem-${prefix}-`));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // node:test runs after-hooks in the order they were added, so this one runs before the browser that
+  // uses the folder is closed, and Chromium writes into it while shutting down: remove it again on exit.
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  t.after(remove);
+  process.once('exit', remove);
   return dir;
 }
 
