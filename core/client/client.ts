@@ -6,6 +6,7 @@ import { decodeBase64url, encodeBase64url } from '../../protocol/base64url.ts';
 import type { Envelope } from '../../protocol/envelope.ts';
 import { accountIdFromPrimaryKey } from '../../protocol/ids.ts';
 import { accountSignatureBytes } from '../../protocol/signing.ts';
+import type { SendResult } from '../../protocol/messages/sent.ts';
 import type { Content } from '../content/content.ts';
 import { createIdentity, createOneTimePrekeys, createSignedPrekey } from '../crypto/identity.ts';
 import type { Primitives } from '../crypto/primitives.ts';
@@ -23,7 +24,7 @@ import type {
   OutboxRecord,
   PublicDevice,
 } from '../store/records.ts';
-import { backoffDelay } from '../sync/backoff.ts';
+import { retryDelay } from '../sync/backoff.ts';
 import { SyncEngine, type Timers, type Trigger } from '../sync/engine.ts';
 import type { MailboxLock } from '../sync/mailbox-lock.ts';
 import type { MailboxSession } from '../sync/mailbox-session.ts';
@@ -32,7 +33,7 @@ import { downloadAttachment, uploadAttachment, type Fetch } from './attachments.
 import { makeContactLink, parseContactLink } from './contact-link.ts';
 import { checkDeviceList, reconcileContact, signDeviceList } from './device-lists.ts';
 import type { ClientEvent, ClientListener } from './events.ts';
-import { prepareSend } from './fanout.ts';
+import { chunkTargets, prepareSend } from './fanout.ts';
 import { receiveBatch, type SenderVerdict } from './receive.ts';
 import type { RelayApi } from './relay-api.ts';
 import type { RelayConnector } from './relay-connector.ts';
@@ -613,19 +614,30 @@ export class TandemClient {
         nextAt = Math.min(nextAt ?? Infinity, item.nextAttemptAt);
         continue;
       }
-      let sent;
+      const results: SendResult[] = [];
       try {
-        sent = await session.send(item.clientId, item.to);
+        // A fan-out too big for one frame [LIM1] goes as several sends, each with its own stable id, so a
+        // retry repeats exactly the same frames and the relay stores each copy once [SEND4].
+        const chunks = chunkTargets(item.to);
+        for (let i = 0; i < chunks.length; i++) {
+          const sent = await session.send(chunks.length === 1 ? item.clientId : `${item.clientId}.${i}`, chunks[i]!);
+          results.push(...sent.results);
+        }
       } catch (err) {
         const e = err as Error & { retryAfterMs?: number; retryable?: boolean };
         if (e.name === 'ConnectionClosedError' || e.name === 'TimeoutError') throw err; // the engine reconnects
-        const delay = e.retryAfterMs ?? backoffDelay(item.attempts, { baseMs: 1000, capMs: 60_000 }, this.#o.random ?? Math.random);
+        if (e.name === 'InvalidRequestError' || e.retryable === false) {
+          // It can never succeed as it is: record why, and do not retry forever.
+          await store.commit({ deleteOutbox: [item.clientId], diagnostics: [{ at: now, kind: 'sync-error', detail: `a send was refused for good: ${e.message}` }] });
+          continue;
+        }
+        const delay = retryDelay(item.attempts, e.retryAfterMs, { baseMs: 1000, capMs: 60_000 }, this.#o.random ?? Math.random);
         const retry: OutboxRecord = { ...item, attempts: item.attempts + 1, nextAttemptAt: now + delay, lastError: e.message };
         await store.commit({ outbox: [retry] });
         nextAt = Math.min(nextAt ?? Infinity, retry.nextAttemptAt);
         continue;
       }
-      const failed = sent.results.filter((r) => 'err' in r);
+      const failed = results.filter((r) => 'err' in r);
       const commit: Commit = {
         deleteOutbox: [item.clientId],
         diagnostics: failed.map((r) => ({ at: now, kind: 'sync-error' as const, detail: `device ${r.d} refused a message: ${'err' in r ? r.err : ''}` })),

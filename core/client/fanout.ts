@@ -2,6 +2,7 @@
 // has not accepted) and per other device in our own list, sessions started from prekey bundles where
 // needed, everything committed with the outbox entry before the first byte goes out [CLI6].
 import { decodeBase64url, encodeBase64url } from '../../protocol/base64url.ts';
+import { MAX_ENVELOPE_BYTES, MAX_FRAME_BYTES, MAX_TARGETS_PER_SEND } from '../../protocol/limits.ts';
 import type { Bundle } from '../../protocol/messages/bundle.ts';
 import { encodeContent, type Content } from '../content/content.ts';
 import type { Primitives } from '../crypto/primitives.ts';
@@ -10,6 +11,16 @@ import type { Store } from '../store/port.ts';
 import type { AccountRecord, Commit, DiagnosticEvent, OutboxRecord, PublicDevice, SessionRow } from '../store/records.ts';
 import { sendableDevices } from './device-lists.ts';
 import type { RelayApi } from './relay-api.ts';
+
+/** Largest payload that still fits one envelope [LIM2] after the ratchet's framing (prekey fields, header, tag). */
+export const MAX_PLAINTEXT_BYTES = MAX_ENVELOPE_BYTES - 128;
+
+export class MessageTooLargeError extends Error {
+  constructor(bytes: number) {
+    super(`the message is too long (${bytes} bytes encoded; at most ${MAX_PLAINTEXT_BYTES})`);
+    this.name = 'MessageTooLargeError';
+  }
+}
 
 export interface SendContext {
   readonly p: Primitives;
@@ -66,6 +77,7 @@ export async function prepareSend(ctx: SendContext, clientId: string, peer: stri
   const { targets, problem } = await fanoutTargets(store, account, peer, peerOnly);
   if (problem) throw new Error(problem);
   const plaintext = encodeContent(content);
+  if (plaintext.length > MAX_PLAINTEXT_BYTES) throw new MessageTooLargeError(plaintext.length);
   const rows = await store.getSessions(targets.map((t) => t.device.id));
   const to: { d: string; c: string }[] = [];
   const sessions: SessionRow[] = [];
@@ -108,4 +120,26 @@ export async function prepareSend(ctx: SendContext, clientId: string, peer: stri
     nextAttemptAt: now,
   };
   return { outbox, commit: { sessions, diagnostics, ...(to.length > 0 ? { outbox: [outbox] } : {}) }, skipped };
+}
+
+/** Room left in a frame for everything but the targets (type, request id, client id, JSON punctuation). */
+const FRAME_HEADROOM = 1024;
+
+/** Split a fan-out into groups that each fit one `send` frame [LIM1] and the per-send target cap [LIM3]. */
+export function chunkTargets(to: readonly { d: string; c: string }[]): { d: string; c: string }[][] {
+  const chunks: { d: string; c: string }[][] = [];
+  let current: { d: string; c: string }[] = [];
+  let size = 0;
+  for (const t of to) {
+    const bytes = t.d.length + t.c.length + 16;
+    if (current.length > 0 && (size + bytes > MAX_FRAME_BYTES - FRAME_HEADROOM || current.length >= MAX_TARGETS_PER_SEND)) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(t);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }

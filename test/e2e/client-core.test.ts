@@ -191,4 +191,17 @@ describe('client core against a real relay', () => {
     const texts = (await again.client.messages(a!.client.account.accountId)).map((m) => m.text);
     assert.deepEqual(texts, Array.from({ length: 30 }, (_, i) => `offline ${i}`));
   });
+
+  it('[LIM1][E2E6] a long message to five devices goes out in several frames and reaches all of them; an oversized one is refused', async (t) => {
+    const relay = await startRelay(t);
+    const [a] = await linkedAccount(relay.wsUrl, 'alice');
+    const bob = await linkedAccount(relay.wsUrl, 'bob', 4);
+    stopAll(t, [a!, ...bob]);
+    const bobId = bob[0]!.client.account.accountId;
+    await a!.client.addContact({ username: 'bob' });
+    const text = 'é'.repeat(30_000); // 60,000 bytes of UTF-8: five copies do not fit one 256 KiB frame
+    const m = await a!.client.sendText(bobId, text);
+    for (const c of bob) assert.equal((await messageIn(c, a!.client.account.accountId, (x) => x.id === m.id)).text.length, 30_000);
+    await assert.rejects(a!.client.sendText(bobId, 'é'.repeat(40_000)), /too long/);
+  });
 });
