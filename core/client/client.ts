@@ -231,6 +231,13 @@ export class TandemClient {
     return this.engine.stop();
   }
 
+  /** Stop syncing and delete every secret and record on this device (core/store/key-locations.ts). */
+  async wipe(): Promise<void> {
+    await this.engine.stop();
+    await this.#o.store.wipe();
+    this.#account = undefined;
+  }
+
   trigger(reason: Trigger): void {
     this.engine.trigger(reason);
   }

@@ -190,6 +190,13 @@ describe('client core against a real relay', () => {
     await until('30 messages', async () => (await again.client.messages(a!.client.account.accountId)).length === 30);
     const texts = (await again.client.messages(a!.client.account.accountId)).map((m) => m.text);
     assert.deepEqual(texts, Array.from({ length: 30 }, (_, i) => `offline ${i}`));
+
+    // Wiping the device leaves nothing behind: no account, no sessions, no prekeys, no history.
+    await again.client.wipe();
+    assert.equal(await again.store.getAccount(), undefined);
+    assert.equal(await again.store.countOneTimePrekeys(), 0);
+    assert.equal(await again.store.countMessages(), 0);
+    assert.equal(again.client.registered, false);
   });
 
   it('[LIM1][E2E6] a long message to five devices goes out in several frames and reaches all of them; an oversized one is refused', async (t) => {
