@@ -6,7 +6,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import { CONTEXT_BYTES } from './contexts.ts';
-import { hmacSha256, kdfChain, kdfChainNext, kdfMessageKeys, kdfRoot, sha256 } from './kdf.ts';
+import { hmacSha256, kdfChain, kdfChainMessageKeys, kdfChainNext, kdfMessageKeys, kdfRoot, sha256 } from './kdf.ts';
 import { hex, toHex } from './primitives.contract.ts';
 
 const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : (Math.random() * 2 ** 31) | 0;
@@ -88,4 +88,46 @@ it('kdf outputs are fresh arrays: later calls never overwrite earlier results', 
   kdfRoot(new Uint8Array(32), new Uint8Array(32));
   assert.equal(toHex(a.mk) + toHex(a.next), keep);
   assert.equal(toHex(m.key) + toHex(m.nonce), keepM);
+});
+
+it('[E2E3] property: the KDFs on keys of other lengths than 32 (the generic path) equal noble, interleaved with 32-byte calls', () => {
+  const key32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
+  const other = fc.uint8Array({ maxLength: 150 }).filter((k) => k.length !== 32);
+  fc.assert(
+    fc.property(other, key32, (k, k32) => {
+      const before = kdfChain(k32);
+      const c = kdfChain(k);
+      assert.equal(toHex(c.mk), toHex(hmac(nobleSha256, k, Uint8Array.of(1))));
+      assert.equal(toHex(c.next), toHex(hmac(nobleSha256, k, Uint8Array.of(2))));
+      assert.equal(toHex(kdfChainNext(k)), toHex(c.next));
+      const m = kdfMessageKeys(k);
+      assert.equal(toHex(m.key) + toHex(m.nonce), toHex(hkdf(nobleSha256, k, new Uint8Array(32), CONTEXT_BYTES.messageKeys, 44)));
+      const after = kdfChain(k32);
+      assert.equal(toHex(after.mk) + toHex(after.next), toHex(before.mk) + toHex(before.next));
+      return true;
+    }),
+    { seed, numRuns: 200 },
+  );
+});
+
+it('[E2E3] property: kdfChainMessageKeys(ck) is kdfChain(ck).next with kdfMessageKeys(kdfChain(ck).mk), for any key length', () => {
+  const key = fc.oneof(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 150 }));
+  fc.assert(
+    fc.property(key, (ck) => {
+      const copy = ck.slice();
+      const c = kdfChain(ck);
+      const m = kdfMessageKeys(c.mk);
+      const f = kdfChainMessageKeys(ck);
+      assert.equal(toHex(f.next), toHex(c.next));
+      assert.equal(toHex(f.key), toHex(m.key));
+      assert.equal(toHex(f.nonce), toHex(m.nonce));
+      assert.equal(f.key.length, 32);
+      assert.equal(f.nonce.length, 12);
+      assert.equal(toHex(ck), toHex(copy), 'the input is not modified');
+      const want = hkdf(nobleSha256, hmac(nobleSha256, ck, Uint8Array.of(1)), new Uint8Array(32), CONTEXT_BYTES.messageKeys, 44);
+      assert.equal(toHex(f.key) + toHex(f.nonce), toHex(want));
+      return true;
+    }),
+    { seed, numRuns: 300 },
+  );
 });

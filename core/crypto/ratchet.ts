@@ -20,7 +20,7 @@
 // message authenticated. The state is plain data (Uint8Array, numbers, arrays, objects; no CryptoKey):
 // IndexedDB stores it by structured clone, and serializeSession gives a canonical byte form.
 import { NO_PREKEY_ID } from './identity.ts';
-import { kdfChain, kdfChainNext, kdfMessageKeys, kdfRoot } from './kdf.ts';
+import { kdfChain, kdfChainMessageKeys, kdfChainNext, kdfMessageKeys, kdfRoot } from './kdf.ts';
 import type { KeyPair, Primitives, PrivateKey } from './primitives.ts';
 import { encodePrefix, type ParsedMessage, TAG_BYTES } from './wire.ts';
 
@@ -92,6 +92,7 @@ export type RatchetResult =
     };
 
 const EMPTY = new Uint8Array(0);
+const NO_SKIPPED: readonly SkippedKey[] = Object.freeze([]);
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -111,9 +112,16 @@ function aad(ad: Uint8Array, prefix: Uint8Array): Uint8Array {
   return out;
 }
 
-async function open(p: Primitives, mk: Uint8Array, ad: Uint8Array, m: ParsedMessage): Promise<Uint8Array | null> {
+/** Not async: the adapter's promise is returned as it is, without another promise (and its ticks) around it. */
+function open(p: Primitives, mk: Uint8Array, ad: Uint8Array, m: ParsedMessage): Promise<Uint8Array | null> {
   const { key, nonce } = kdfMessageKeys(mk);
   return p.aeadOpen(key, nonce, m.body, aad(ad, m.prefix));
+}
+
+/** The chain's next message: its keys straight from the chain key (kdf.ts), and the chain key after it. */
+function openNext(p: Primitives, ck: Uint8Array, ad: Uint8Array, m: ParsedMessage): { next: Uint8Array; plaintext: Promise<Uint8Array | null> } {
+  const { next, key, nonce } = kdfChainMessageKeys(ck);
+  return { next, plaintext: p.aeadOpen(key, nonce, m.body, aad(ad, m.prefix)) };
 }
 
 /**
@@ -231,12 +239,11 @@ export async function ratchetRespond(
 /** Encrypts one message; the result is the complete [E2E1] ciphertext. */
 export async function ratchetEncrypt(p: Primitives, s: RatchetState, plaintext: Uint8Array): Promise<{ state: RatchetState; message: Uint8Array }> {
   if (s.ns >= 0xffffffff) throw new RangeError('sending chain exhausted');
-  const { mk, next: cks } = kdfChain(s.cks);
+  const { next: cks, key, nonce } = kdfChainMessageKeys(s.cks);
   const header = { dh: s.dhs.pub, pn: s.pn, n: s.ns };
   const prekey = s.pending ? { spkId: s.pending.spkId, opkId: s.pending.opkId, ephemeral: s.baseKey } : undefined;
   const { bytes, prefixLength } = encodePrefix(prekey, header, plaintext.length + TAG_BYTES);
   const prefix = bytes.subarray(0, prefixLength);
-  const { key, nonce } = kdfMessageKeys(mk);
   const ct = await p.aeadSeal(key, nonce, plaintext, aad(s.ad, prefix));
   if (ct.length !== plaintext.length + TAG_BYTES) throw new Error('AEAD output has an unexpected length');
   bytes.set(ct, prefixLength);
@@ -270,11 +277,11 @@ export async function ratchetDecrypt(p: Primitives, s: RatchetState, m: ParsedMe
     if (!c.ck) return fail('bad-mac', true);
     const jump = n - c.n;
     if (jump > limits.maxJump) return fail('jump-too-large', true);
-    const total = skippedCount(s);
     const keep = Math.min(jump, limits.maxSkippedKeys);
-    const walked = skipChain(c.ck, c.n, n, keep);
-    const last = kdfChain(walked.ck);
-    const plaintext = await open(p, last.mk, s.ad, m);
+    // the common case, the chain's next message: nothing to skip
+    const walked = jump === 0 ? { ck: c.ck, skipped: NO_SKIPPED } : skipChain(c.ck, c.n, n, keep);
+    const last = openNext(p, walked.ck, s.ad, m);
+    const plaintext = await last.plaintext;
     if (!plaintext) return fail('bad-mac', true);
     let recv = s.recv.slice();
     recv[i] = {
@@ -284,7 +291,7 @@ export async function ratchetDecrypt(p: Primitives, s: RatchetState, m: ParsedMe
       evicted: keep < jump ? Math.max(c.evicted, n - keep) : c.evicted,
       skipped: walked.skipped.length ? c.skipped.concat(walked.skipped) : c.skipped,
     };
-    if (total + walked.skipped.length > limits.maxSkippedKeys) recv = applyCaps(recv, limits);
+    if (skippedCount(s) + walked.skipped.length > limits.maxSkippedKeys) recv = applyCaps(recv, limits);
     return { ok: true, state: withoutPending({ ...s, recv }), plaintext };
   }
   return dhStep(p, s, s.dhs, m, limits);
@@ -318,8 +325,8 @@ async function dhStep(
   const { rk: rk1, ck: ckr } = kdfRoot(s.rk, dh1);
   const keepNew = Math.min(n, limits.maxSkippedKeys);
   const walked = skipChain(ckr, 0, n, keepNew);
-  const last = kdfChain(walked.ck);
-  const plaintext = await open(p, last.mk, s.ad, m);
+  const last = openNext(p, walked.ck, s.ad, m);
+  const plaintext = await last.plaintext;
   if (!plaintext) return fail('bad-mac', false);
 
   // Authenticated: finish the old chain up to pn, add the new one, then turn our sending ratchet.

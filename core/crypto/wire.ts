@@ -46,27 +46,31 @@ export interface ParsedMessage {
   readonly body: Uint8Array;
 }
 
+/** The big-endian u32 at bytes[o..o+4] (the caller checked the length). */
+function u32(bytes: Uint8Array, o: number): number {
+  return ((bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!) >>> 0;
+}
+
 /**
  * Parses [E2E1]; null for anything else (unknown version or type, too short). The keys are copies; `prefix`
  * and `body` are views into the input.
  */
 export function parseMessage(bytes: Uint8Array): ParsedMessage | null {
   if (!(bytes instanceof Uint8Array) || bytes.length < 2 || bytes[0] !== FORMAT_VERSION) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const type = bytes[1];
   let o = 2;
   let prekey: PrekeyFields | undefined;
   if (type === TYPE_PREKEY) {
     if (bytes.length < PREKEY_PREFIX_BYTES + TAG_BYTES) return null;
-    const opk = view.getUint32(6);
-    prekey = { spkId: view.getUint32(2), opkId: opk === NO_PREKEY_ID ? undefined : opk, ephemeral: bytes.slice(10, 42) };
+    const opk = u32(bytes, 6);
+    prekey = { spkId: u32(bytes, 2), opkId: opk === NO_PREKEY_ID ? undefined : opk, ephemeral: bytes.slice(10, 42) };
     o = 42;
   } else if (type === TYPE_RATCHET) {
     if (bytes.length < RATCHET_PREFIX_BYTES + TAG_BYTES) return null;
   } else {
     return null;
   }
-  const header = { dh: bytes.slice(o, o + 32), pn: view.getUint32(o + 32), n: view.getUint32(o + 36) };
+  const header = { dh: bytes.slice(o, o + 32), pn: u32(bytes, o + 32), n: u32(bytes, o + 36) };
   const end = o + HEADER_BYTES;
   const prefix = bytes.subarray(0, end);
   const body = bytes.subarray(end);
