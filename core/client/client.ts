@@ -561,15 +561,6 @@ export class TandemClient {
   /** [CLI1]-[CLI4] decrypt and commit one batch, then send delivery receipts. Called by the engine, serially. */
   async #apply(envelopes: readonly Envelope[], session: MailboxSession): Promise<void> {
     const store = this.#o.store;
-    const cursor = (await store.getCursor())?.seq ?? 0;
-    const gaps: DiagnosticEvent[] = [];
-    let expected = cursor + 1;
-    for (const e of envelopes) {
-      if (e.seq > expected) {
-        gaps.push({ at: this.#now(), kind: 'gap', detail: `mailbox seq ${expected}..${e.seq - 1} never arrived (expired or lost)` });
-      }
-      expected = e.seq + 1;
-    }
     const result = await receiveBatch(
       {
         p: this.#o.primitives,
@@ -580,6 +571,12 @@ export class TandemClient {
       },
       envelopes,
     );
+    const gaps: DiagnosticEvent[] = [];
+    let expected = result.from + 1;
+    for (const e of envelopes) {
+      if (e.seq > expected) gaps.push({ at: this.#now(), kind: 'gap', detail: `mailbox seq ${expected}..${e.seq - 1} never arrived (expired or lost)` });
+      expected = e.seq + 1;
+    }
     await store.commit({ ...result.commit, diagnostics: [...gaps, ...(result.commit.diagnostics ?? [])] });
     this.#emit([...gaps.map((event) => ({ type: 'diagnostic' as const, event })), ...result.events]);
     if (this.#o.deliveryReceipts === false || result.delivered.size === 0) return;

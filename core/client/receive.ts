@@ -47,15 +47,33 @@ export interface ReceiveResult {
   readonly delivered: Map<string, string[]>;
   readonly applied: number;
   readonly rejected: number;
+  /** the stored cursor before this batch (for seq gap detection) */
+  readonly from: number;
 }
 
 export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Envelope[]): Promise<ReceiveResult> {
   const { p, store, account } = ctx;
   const now = ctx.now();
   const seenKeys = envelopes.map((e) => `${e.from}/${e.id}`);
-  const alreadySeen = await store.seen(seenKeys);
   const senders = [...new Set(envelopes.map((e) => e.from))];
-  const rows = await store.getSessions(senders);
+  // Our client uses a text / attachment message's id as its envelope id, so such an envelope's seen key
+  // is also its message key: the stored message is its dedupe record [CLI3] and it gets no `seen` row. A
+  // redelivery is therefore recognised by either table. Every read the batch needs up front goes out at
+  // once (no round trip waits for another).
+  const ownKeys = [...new Set(envelopes.filter((e) => e.from !== account.deviceId).map((e) => `${e.from}/${e.id}`))];
+  const [seenRows, storedOwn, rows, storedCursor] = await Promise.all([
+    store.seen(seenKeys),
+    ownKeys.length > 0 ? store.getMessages(ownKeys) : Promise.resolve([]),
+    store.getSessions(senders),
+    store.getCursor(),
+  ]);
+  const alreadySeen = new Set(seenRows);
+  const known = new Map<string, MessageRecord | undefined>();
+  ownKeys.forEach((k, i) => {
+    const m = storedOwn[i];
+    known.set(k, m);
+    if (m !== undefined) alreadySeen.add(k);
+  });
   const sessions = new Map<string, SessionRow>();
   rows.forEach((r) => r && sessions.set(r.deviceId, r));
   const touchedSessions = new Set<string>();
@@ -64,7 +82,7 @@ export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Enve
     signed: async (id) => (await store.getPrekey(`spk:${id}`))?.pair,
     oneTime: async (id) => (usedOpks.has(`opk:${id}`) ? undefined : (await store.getPrekey(`opk:${id}`))?.pair),
   };
-  const effects: MessageEffects = { messages: new Map(), known: new Map(), chats: new Map(), events: [], delivered: new Map() };
+  const effects: MessageEffects = { messages: new Map(), known, chats: new Map(), events: [], delivered: new Map() };
   const toApply: Incoming[] = [];
   const diagnostics: DiagnosticEvent[] = [];
   const seen: { key: string; at: number }[] = [];
@@ -148,6 +166,9 @@ export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Enve
     }
     toApply.push({ content: content.value, chatId, senderAccount: e.fa, senderDevice: e.from, outgoing: fromOwnAccount, now });
     applied++;
+    const c = content.value;
+    // the message row this batch writes (or the store already holds) under this very key marks it seen
+    if ((c.k === 'text' || c.k === 'attachment') && c.id === e.id) seen.pop(); // this envelope's row, pushed above
   }
 
   // One read for every message the batch names (its own keys, receipt and edit targets), instead of one
@@ -159,14 +180,14 @@ export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Enve
     else if (c.k === 'receipt') c.keys.forEach((k) => wanted.add(k));
     else if (c.k === 'edit' || c.k === 'delete') wanted.add(c.target);
   }
-  const keys = [...wanted];
+  const keys = [...wanted].filter((k) => !known.has(k));
   const found = keys.length > 0 ? await store.getMessages(keys) : [];
-  keys.forEach((k, i) => effects.known.set(k, found[i]));
+  keys.forEach((k, i) => known.set(k, found[i]));
   for (const inc of toApply) await applyContent(ctx, effects, inc);
 
   const sessionRows = [...touchedSessions].map((d) => sessions.get(d)!);
   const last = envelopes.length > 0 ? envelopes[envelopes.length - 1]!.seq : 0;
-  const cursorHead = Math.max(last, (await store.getCursor())?.head ?? 0);
+  const cursorHead = Math.max(last, storedCursor?.head ?? 0);
   const lists = [...accepted.values()];
   const commit: Commit = {
     deviceLists: lists.flatMap((c) => c.deviceLists ?? []),
@@ -179,7 +200,8 @@ export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Enve
     diagnostics: [...lists.flatMap((c) => c.diagnostics ?? []), ...diagnostics],
     ...(last > 0 ? { cursor: { key: 'mailbox', seq: last, head: cursorHead } } : {}),
   };
-  return { commit, events: effects.events, upTo: last, delivered: effects.delivered, applied, rejected };
+  const from = storedCursor?.seq ?? 0;
+  return { commit, events: effects.events, upTo: last, delivered: effects.delivered, applied, rejected, from };
 }
 
 /**

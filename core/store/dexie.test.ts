@@ -99,14 +99,39 @@ describe('DexieStore', () => {
     assert.deepEqual(m10, c.messages![0]);
     assert.deepEqual(m20, c.messages![1]);
     assert.deepEqual(old, { ...legacy, receivedAt: 30 });
-    // the new index sees every message, the backfilled one included
-    const byArrival = await s.db.table('messages').where('[chatId+receivedAt]').between(['acct-bob', Dexie.minKey], ['acct-bob', Dexie.maxKey]).toArray();
-    assert.deepEqual(byArrival.map((m: { id: string }) => m.id), ['m10', 'att20', 'legacy']);
+    // version 3 dropped the messages' `chatId` and `[chatId+receivedAt]` indexes; `[chatId+sentAt]` sees every row
+    assert.deepEqual(s.db.table('messages').schema.indexes.map((i) => i.name), ['[chatId+sentAt]']);
+    const bySent = await s.db.table('messages').where('[chatId+sentAt]').between(['acct-bob', Dexie.minKey], ['acct-bob', Dexie.maxKey]).toArray();
+    assert.deepEqual(bySent.map((m: { id: string }) => m.id), ['m10', 'att20', 'legacy']);
     // the port still works on migrated data
     assert.equal((await s.listMessages('acct-bob')).length, 3);
     assert.equal(await s.maxOneTimePrekeyId(), 2);
     const acct = await s.getAccount();
     assert.ok(acct?.identity.ed.priv instanceof CryptoKey);
+    await s.close();
+  });
+
+  it('schema upgrade: a v2 database (with the [chatId+receivedAt] index) opens at the current version, indexes dropped, rows intact', async () => {
+    const deps = freshDeps();
+    const v2 = openDexieStore('migrate2', { ...deps, upToVersion: 2 });
+    await v2.open();
+    assert.equal(v2.verno, 2);
+    assert.deepEqual(v2.table('messages').schema.indexes.map((i) => i.name).sort(), ['[chatId+receivedAt]', '[chatId+sentAt]', 'chatId']);
+    const c = await everyTableCommit();
+    await v2.table('messages').bulkPut([...c.messages!]);
+    const before = await v2.table('messages').toArray();
+    v2.close();
+
+    const s = new DexieStore('migrate2', deps);
+    assert.equal(await s.countMessages(), before.length);
+    assert.equal(s.db.verno, CURRENT_VERSION);
+    assert.deepEqual(s.db.table('messages').schema.indexes.map((i) => i.name), ['[chatId+sentAt]']);
+    assert.deepEqual(await s.db.table('messages').toArray(), before);
+    // the raw IndexedDB object store lost the indexes too (not only Dexie's view of it)
+    const idb = s.db.backendDB();
+    const names = [...idb.transaction('messages').objectStore('messages').indexNames].sort();
+    assert.deepEqual(names, ['[chatId+sentAt]']);
+    assert.equal((await s.listMessages('acct-bob')).length, before.filter((m: { chatId: string }) => m.chatId === 'acct-bob').length);
     await s.close();
   });
 

@@ -198,27 +198,33 @@ export class DexieStore implements Store {
       const tables = touchedTables(c);
       if (tables.length === 0) return;
       await this.db.transaction('rw', tables, async () => {
-        // Puts before deletes within a table: a key both put and deleted in one commit ends up deleted.
-        if (c.messages?.length) await this.#t('messages').bulkPut(c.messages);
-        if (c.chats?.length) await this.#t('chats').bulkPut(c.chats);
-        if (c.sessions?.length) await this.#t('sessions').bulkPut(c.sessions);
-        if (c.prekeys?.length) await this.#t('prekeys').bulkPut(c.prekeys);
-        if (c.deletePrekeys?.length) await this.#t('prekeys').bulkDelete([...c.deletePrekeys]);
-        if (c.seen?.length) await this.#t('seen').bulkPut(c.seen);
-        if (c.outbox?.length) await this.#t('outbox').bulkPut(c.outbox);
-        if (c.deleteOutbox?.length) await this.#t('outbox').bulkDelete([...c.deleteOutbox]);
-        const cursors: (CursorRecord | PrekeyHighWater)[] = [];
-        if (c.cursor !== undefined) cursors.push(c.cursor);
+        // Every request goes out at once (IndexedDB runs a transaction's requests in the order they were
+        // made), so the commit costs one round trip, not one per table. Puts before deletes within a
+        // table: a key both put and deleted in one commit ends up deleted.
+        const ops: Promise<unknown>[] = [];
+        if (c.messages?.length) ops.push(this.#t('messages').bulkPut(c.messages));
+        if (c.chats?.length) ops.push(this.#t('chats').bulkPut(c.chats));
+        if (c.sessions?.length) ops.push(this.#t('sessions').bulkPut(c.sessions));
+        if (c.prekeys?.length) ops.push(this.#t('prekeys').bulkPut(c.prekeys));
+        if (c.deletePrekeys?.length) ops.push(this.#t('prekeys').bulkDelete([...c.deletePrekeys]));
+        if (c.seen?.length) ops.push(this.#t('seen').bulkPut(c.seen));
+        if (c.outbox?.length) ops.push(this.#t('outbox').bulkPut(c.outbox));
+        if (c.deleteOutbox?.length) ops.push(this.#t('outbox').bulkDelete([...c.deleteOutbox]));
+        if (c.cursor !== undefined) ops.push(this.#t('cursors').put(c.cursor));
         const opk = maxOpkId(c);
         if (opk !== undefined) {
-          const hw = (await this.#t('cursors').get(OPK_HIGH_WATER_KEY)) as PrekeyHighWater | undefined;
-          if (hw === undefined || hw.value < opk) cursors.push({ key: OPK_HIGH_WATER_KEY, value: opk });
+          ops.push(
+            (async () => {
+              const hw = (await this.#t('cursors').get(OPK_HIGH_WATER_KEY)) as PrekeyHighWater | undefined;
+              if (hw === undefined || hw.value < opk) await this.#t('cursors').put({ key: OPK_HIGH_WATER_KEY, value: opk });
+            })(),
+          );
         }
-        if (cursors.length > 0) await this.#t('cursors').bulkPut(cursors);
-        if (c.contacts?.length) await this.#t('contacts').bulkPut(c.contacts);
-        if (c.deviceLists?.length) await this.#t('deviceLists').bulkPut(c.deviceLists);
-        if (c.chatState?.length) await this.#t('chatState').bulkPut(c.chatState);
-        if (c.diagnostics?.length) await this.#addDiagnostics(c.diagnostics);
+        if (c.contacts?.length) ops.push(this.#t('contacts').bulkPut(c.contacts));
+        if (c.deviceLists?.length) ops.push(this.#t('deviceLists').bulkPut(c.deviceLists));
+        if (c.chatState?.length) ops.push(this.#t('chatState').bulkPut(c.chatState));
+        if (c.diagnostics?.length) ops.push(this.#addDiagnostics(c.diagnostics));
+        await Promise.all(ops);
       });
     });
   }
