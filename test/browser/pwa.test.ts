@@ -84,10 +84,11 @@ test('PWA: connected status, service worker, installable, offline shell, push no
       if (!reg) await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(reg, `no service worker registration for ${origin}/`);
-    await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: reg.registrationId, data: 'opaque' });
-    // Poll from Node: waitForFunction does not await an async predicate.
+    // Poll from Node: waitForFunction does not await an async predicate. A push that reaches a worker while
+    // it is still starting can be lost by the DevTools delivery path, so it is delivered again every 3 s.
     let shown: { title: string; body: string }[] = [];
-    for (let i = 0; i < 100 && shown.length === 0; i++) {
+    for (let i = 0; i < 150 && shown.length === 0; i++) {
+      if (i % 30 === 0) await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: reg.registrationId, data: 'opaque' });
       shown = await page.evaluate(async () => {
         const r = await navigator.serviceWorker.ready;
         const list = await r.getNotifications({ tag: 'tandem-new-message' });

@@ -52,10 +52,20 @@ describe('sync engine', () => {
     const back = await startRelay(t, { dataDir: relay.dataDir, port: relay.port });
     a!.client.trigger('online');
     b!.client.trigger('online');
-    await until('live again', () => a!.client.engine.state.get().kind === 'live' && b!.client.engine.state.get().kind === 'live');
-    await until('outbox drained', async () => (await a!.store.listOutbox()).length === 0);
-    // Resent under the same idempotency key: bob's copy carries the id the outbox held.
-    await until('bob has it', async () => (await b!.client.messages(a!.client.account.accountId)).some((x) => x.text === 'written offline' && x.id === queued.clientId));
+    // The catalog's bar for recovery after faults: everything delivered within 30 s once they stop.
+    const report = async () =>
+      JSON.stringify({
+        alice: { state: a!.client.engine.state.get(), outbox: (await a!.store.listOutbox()).length, diag: await a!.client.diagnostics(5) },
+        bob: { state: b!.client.engine.state.get(), diag: await b!.client.diagnostics(5) },
+      });
+    try {
+      await until('live again', () => a!.client.engine.state.get().kind === 'live' && b!.client.engine.state.get().kind === 'live', 30_000);
+      await until('outbox drained', async () => (await a!.store.listOutbox()).length === 0, 30_000);
+      // Resent under the same idempotency key: bob's copy carries the id the outbox held.
+      await until('bob has it', async () => (await b!.client.messages(a!.client.account.accountId)).some((x) => x.text === 'written offline' && x.id === queued.clientId), 30_000);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}: ${await report()}`);
+    }
     void back;
   });
 
