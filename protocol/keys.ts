@@ -8,7 +8,7 @@ export const X25519_PUBLIC_KEY_BYTES = 32;
 
 // The X25519 u-coordinates of small order, and their non-canonical encodings (u + p), after
 // https://cr.yp.to/ecdh.html#validate. A shared secret computed with any of these is predictable.
-const LOW_ORDER_X25519 = [
+export const LOW_ORDER_X25519: readonly string[] = [
   '0000000000000000000000000000000000000000000000000000000000000000',
   '0100000000000000000000000000000000000000000000000000000000000000',
   'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',

@@ -25,6 +25,14 @@ const utf8 = new TextEncoder();
 export type Field = Uint8Array | string;
 
 export function signedBytes(context: SigningContext, ...fields: Field[]): Uint8Array {
+  return lengthPrefixed(context, ...fields);
+}
+
+/**
+ * The encoding above for any domain-separation string: also what the client core binds into session
+ * associated data under its own (never signed) contexts.
+ */
+export function lengthPrefixed(context: string, ...fields: Field[]): Uint8Array {
   const parts = fields.map((f) => (typeof f === 'string' ? utf8.encode(f) : f));
   const head = utf8.encode(context);
   let total = head.length + 1;

@@ -36,7 +36,7 @@ import type { ClientEvent, ClientListener } from './events.ts';
 import { chunkTargets, prepareSend } from './fanout.ts';
 import { receiveBatch, type SenderVerdict } from './receive.ts';
 import type { RelayApi } from './relay-api.ts';
-import type { RelayConnector } from './relay-connector.ts';
+import type { Registration, RelayConnector } from './relay-connector.ts';
 import { safetyNumber, type SafetyNumber } from './safety-number.ts';
 
 export interface ClientOptions {
@@ -138,29 +138,15 @@ export class TandemClient {
 
   /** Found a new account with this device as its primary and `username` reserved. */
   async createAccount(relayUrl: string, username: string): Promise<AccountRecord> {
-    const p = this.#o.primitives;
-    const identity = await TandemClient.newIdentity(p, this.#o.nonExtractableKeys);
-    const { session, account } = await this.#o.connector.register(identity, p, { username });
-    try {
-      const record: AccountRecord = {
-        key: 'self',
-        accountId: account,
-        deviceId: identity.deviceId,
-        primary: true,
-        primaryEd: identity.ed.pub,
-        username,
-        relayUrl,
-        identity,
-        createdAt: this.#now(),
-      };
-      await this.#o.store.putAccount(record);
-      this.#account = record;
-      await this.#uploadPrekeys(session, true);
-      await this.publishDeviceList(session, [{ id: identity.deviceId, ed: identity.ed.pub, x: identity.x.pub }]);
-      return record;
-    } finally {
-      session.close();
-    }
+    const identity = await TandemClient.newIdentity(this.#o.primitives, this.#o.nonExtractableKeys);
+    const self = { id: identity.deviceId, ed: identity.ed.pub, x: identity.x.pub };
+    return this.#register(
+      relayUrl,
+      identity,
+      { username },
+      (account) => ({ accountId: account, primary: true, primaryEd: identity.ed.pub, username }),
+      (session) => this.publishDeviceList(session, [self]),
+    );
   }
 
   /**
@@ -181,23 +167,29 @@ export class TandemClient {
     identity: DeviceIdentity,
     admission: { account: string; primaryEd: Uint8Array; asig: Uint8Array },
   ): Promise<AccountRecord> {
-    const p = this.#o.primitives;
     if (accountIdFromPrimaryKey(admission.primaryEd) !== admission.account) throw new Error('the primary key does not match the account');
-    const { session } = await this.#o.connector.register(identity, p, { account: admission.account, asig: admission.asig });
+    return this.#register(relayUrl, identity, { account: admission.account, asig: admission.asig }, () => ({
+      accountId: admission.account,
+      primary: false,
+      primaryEd: admission.primaryEd,
+    }));
+  }
+
+  /** Register on the relay, keep the account record, upload prekeys, then `after` on the same connection. */
+  async #register(
+    relayUrl: string,
+    identity: DeviceIdentity,
+    registration: Registration,
+    fields: (account: string) => Pick<AccountRecord, 'accountId' | 'primary' | 'primaryEd'> & { username?: string },
+    after?: (session: MailboxSession) => Promise<void>,
+  ): Promise<AccountRecord> {
+    const { session, account } = await this.#o.connector.register(identity, this.#o.primitives, registration);
     try {
-      const record: AccountRecord = {
-        key: 'self',
-        accountId: admission.account,
-        deviceId: identity.deviceId,
-        primary: false,
-        primaryEd: admission.primaryEd,
-        relayUrl,
-        identity,
-        createdAt: this.#now(),
-      };
+      const record: AccountRecord = { key: 'self', ...fields(account), deviceId: identity.deviceId, relayUrl, identity, createdAt: this.#now() };
       await this.#o.store.putAccount(record);
       this.#account = record;
       await this.#uploadPrekeys(session, true);
+      await after?.(session);
       return record;
     } finally {
       session.close();

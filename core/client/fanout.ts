@@ -7,6 +7,7 @@ import type { Bundle } from '../../protocol/messages/bundle.ts';
 import { encodeContent, type Content } from '../content/content.ts';
 import type { Primitives } from '../crypto/primitives.ts';
 import { encryptMessage, hasSession, initiateSession, type SessionRecord } from '../crypto/session.ts';
+import { decodeBundle } from '../crypto/x3dh.ts';
 import type { Store } from '../store/port.ts';
 import type { AccountRecord, Commit, DiagnosticEvent, OutboxRecord, PublicDevice, SessionRow } from '../store/records.ts';
 import { sendableDevices } from './device-lists.ts';
@@ -42,14 +43,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-function decodeBundle(bundle: Bundle, expected: PublicDevice) {
+/** A bundle for `expected`, with the identity keys its signed device list names [DL4]; null otherwise. */
+function bundleFor(bundle: Bundle, expected: PublicDevice) {
   if (bundle.device !== expected.id) return null;
-  // The bundle's identity keys must be the ones the signed device list names [DL4].
   if (!sameBytes(decodeBase64url(bundle.ed), expected.ed) || !sameBytes(decodeBase64url(bundle.x), expected.x)) return null;
-  return {
-    spk: { id: bundle.spk.id, key: decodeBase64url(bundle.spk.key), sig: decodeBase64url(bundle.spk.sig) },
-    ...(bundle.opk ? { opk: { id: bundle.opk.id, key: decodeBase64url(bundle.opk.key) } } : {}),
-  };
+  return decodeBundle(bundle);
 }
 
 /** The devices a payload for `peer` goes to [E2E6]. */
@@ -98,7 +96,7 @@ export async function prepareSend(ctx: SendContext, clientId: string, peer: stri
         diagnostics.push({ at: now, kind: 'sync-error', detail: `device ${device.id} gets nothing: no prekey bundle (${(err as Error).message})` });
         continue;
       }
-      const decoded = decodeBundle(bundle, device);
+      const decoded = bundleFor(bundle, device);
       const started = decoded ? await initiateSession(p, account.identity, device, decoded) : null;
       if (!started) {
         skipped.push({ device: device.id, reason: 'prekey bundle refused' });

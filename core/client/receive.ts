@@ -11,7 +11,6 @@ import { decryptMessage, type PrekeyLookup, type SessionRecord } from '../crypto
 import type { Store } from '../store/port.ts';
 import type {
   AccountRecord,
-  ChatRecord,
   Commit,
   DiagnosticEvent,
   MessageRecord,
@@ -45,8 +44,6 @@ export interface ReceiveResult {
   readonly upTo: number;
   /** incoming messages to acknowledge with a delivery receipt, per chat (sender account) */
   readonly delivered: Map<string, string[]>;
-  readonly applied: number;
-  readonly rejected: number;
   /** the stored cursor before this batch (for seq gap detection) */
   readonly from: number;
 }
@@ -86,13 +83,13 @@ export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Enve
   const toApply: Incoming[] = [];
   const diagnostics: DiagnosticEvent[] = [];
   const seen: { key: string; at: number }[] = [];
+  /** envelopes whose message row (same key) is their dedupe record: they need no `seen` row */
+  const ownRecord = new Set<string>();
   const batchSeen = new Set<string>();
   /** per account: the newly verified device list (and contact) an authenticated envelope vouched for */
   const accepted = new Map<string, Commit>();
   /** one verdict per sending device and batch (a new device's list is looked up once, not per envelope) */
   const verdicts = new Map<string, Promise<SenderVerdict>>();
-  let applied = 0;
-  let rejected = 0;
   const note = (kind: DiagnosticEvent['kind'], detail: string) => {
     const ev: DiagnosticEvent = { at: now, kind, detail };
     diagnostics.push(ev);
@@ -106,7 +103,6 @@ export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Enve
     batchSeen.add(key);
     seen.push({ key, at: now });
     if (e.from === account.deviceId) {
-      rejected++;
       note('rejected', `envelope ${e.seq} claims to come from this device`);
       continue;
     }
@@ -114,7 +110,6 @@ export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Enve
     if (!verdicts.has(senderKey)) verdicts.set(senderKey, ctx.resolveSender(e.fa, e.from));
     const sender = await verdicts.get(senderKey)!;
     if (!sender.ok) {
-      rejected++;
       note('rejected', `envelope ${e.seq} from ${e.from}: ${sender.reason}`);
       continue;
     }
@@ -122,7 +117,6 @@ export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Enve
     try {
       ciphertext = decodeBase64url(e.c);
     } catch (err) {
-      rejected++;
       note('decrypt-failed', `envelope ${e.seq}: ${err instanceof Base64urlError ? err.message : 'bad ciphertext encoding'}`);
       continue;
     }
@@ -135,7 +129,6 @@ export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Enve
       ciphertext,
     });
     if (!result.ok) {
-      rejected++;
       note('decrypt-failed', `envelope ${e.seq} from device ${e.from}: ${result.reason}`);
       continue;
     }
@@ -160,15 +153,13 @@ export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Enve
     const fromOwnAccount = e.fa === account.accountId;
     const chatId = chatFor(content.value, e.fa, account.accountId);
     if (chatId === null) {
-      rejected++;
       note('rejected', `envelope ${e.seq} from device ${e.from} is addressed to another account`);
       continue;
     }
     toApply.push({ content: content.value, chatId, senderAccount: e.fa, senderDevice: e.from, outgoing: fromOwnAccount, now });
-    applied++;
     const c = content.value;
     // the message row this batch writes (or the store already holds) under this very key marks it seen
-    if ((c.k === 'text' || c.k === 'attachment') && c.id === e.id) seen.pop(); // this envelope's row, pushed above
+    if ((c.k === 'text' || c.k === 'attachment') && c.id === e.id) ownRecord.add(key);
   }
 
   // One read for every message the batch names (its own keys, receipt and edit targets), instead of one
@@ -196,12 +187,12 @@ export async function receiveBatch(ctx: ReceiveContext, envelopes: readonly Enve
     chats: [...effects.chats.values()],
     sessions: sessionRows,
     deletePrekeys: [...usedOpks],
-    seen,
+    seen: seen.filter((r) => !ownRecord.has(r.key)),
     diagnostics: [...lists.flatMap((c) => c.diagnostics ?? []), ...diagnostics],
     ...(last > 0 ? { cursor: { key: 'mailbox', seq: last, head: cursorHead } } : {}),
   };
   const from = storedCursor?.seq ?? 0;
-  return { commit, events: effects.events, upTo: last, delivered: effects.delivered, applied, rejected, from };
+  return { commit, events: effects.events, upTo: last, delivered: effects.delivered, from };
 }
 
 /**
@@ -214,4 +205,3 @@ export function chatFor(content: Content, senderAccount: string, ownAccount: str
   return content.to === ownAccount ? senderAccount : null;
 }
 
-export type { ChatRecord, MessageRecord };

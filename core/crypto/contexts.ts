@@ -1,10 +1,11 @@
-// The domain-separation strings of the session layer, and the length-prefixed encoder the session
-// associated data uses. The encoding is the one of protocol/signing.ts [SIG1]
+// The domain-separation strings of the session layer, and the length-prefixed encoding of
+// protocol/signing.ts [SIG1] under them (for the session associated data):
 //
 //   utf8(context) || 0x00 || for each field: u32be(len(field)) || field
 //
-// written again here (protocol/signing.ts only accepts its own signing contexts). None of these strings is
-// a signing context: nothing here is ever signed, so they can never be confused with a signature's bytes.
+// None of these strings is a signing context: nothing here is ever signed, so they can never be confused
+// with a signature's bytes.
+import { lengthPrefixed } from '../../protocol/signing.ts';
 
 export const CRYPTO_CONTEXT = {
   /** [E2E2] the X3DH output: SK = HKDF(0xFF*32 || DH1..DH4, salt = 0*32, info). */
@@ -29,20 +30,7 @@ export const CONTEXT_BYTES: { readonly [K in keyof typeof CRYPTO_CONTEXT]: Uint8
   messageKeys: utf8.encode(CRYPTO_CONTEXT.messageKeys),
 };
 
-/** utf8(context) || 0x00 || for each field u32be(len) || field; injective for a fixed context. */
+/** utf8(context) || 0x00 || for each field u32be(len) || field; injective for a fixed context [SIG1]. */
 export function contextBytes(context: CryptoContext, ...fields: (Uint8Array | string)[]): Uint8Array {
-  const parts = fields.map((f) => (typeof f === 'string' ? utf8.encode(f) : f));
-  const head = utf8.encode(context);
-  let total = head.length + 1;
-  for (const p of parts) total += 4 + p.length;
-  const out = new Uint8Array(total);
-  out.set(head, 0);
-  let o = head.length + 1; // the 0x00 separator is already zero
-  const view = new DataView(out.buffer);
-  for (const p of parts) {
-    view.setUint32(o, p.length);
-    out.set(p, o + 4);
-    o += 4 + p.length;
-  }
-  return out;
+  return lengthPrefixed(context, ...fields);
 }

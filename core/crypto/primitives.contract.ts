@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { ed25519, ED25519_TORSION_SUBGROUP } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { verifyEd25519Strict } from '../../protocol/keys.ts';
+import { LOW_ORDER_X25519 as PROTOCOL_LOW_ORDER_X25519, verifyEd25519Strict } from '../../protocol/keys.ts';
 import type { Primitives } from './primitives.ts';
 
 export function hex(h: string): Uint8Array {
@@ -53,22 +53,8 @@ export const RFC8032 = [
   },
 ] as const;
 
-/** The X25519 low-order points of protocol/keys.ts (and a top-bit variant). */
-export const LOW_ORDER_X25519 = [
-  '0000000000000000000000000000000000000000000000000000000000000000',
-  '0100000000000000000000000000000000000000000000000000000000000000',
-  'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
-  '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157',
-  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  'cdeb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b880',
-  '4c9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f11d7',
-  'd9ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
-  'daffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
-  'dbffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
-  'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b880',
-];
+/** The X25519 low-order points of protocol/keys.ts, and a top-bit variant of one. */
+export const LOW_ORDER_X25519 = [...PROTOCOL_LOW_ORDER_X25519, 'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b880'];
 
 const L = 2n ** 252n + 27742317777372353535851937790883648493n;
 

@@ -5,7 +5,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { CLOSE } from '../../protocol/close-codes.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import { connect, createAccount, reconnect } from '../support/accounts.ts';
-import { accountIdOf, b64, newIdentity, signAccount, signAuth, signRegister } from '../support/identity.ts';
+import { accountIdOf, b64, newIdentity, malleateSignature, signAccount, signAuth, signRegister } from '../support/identity.ts';
 import { RelayError } from '../support/relay-client.ts';
 import { startRelay } from '../support/relay-process.ts';
 
@@ -98,17 +98,9 @@ describe('accounts and authentication', async () => {
     const relay = await startRelay(t);
     const a = await createAccount(t, relay.wsUrl, 'alice');
     const c = await connect(t, relay.wsUrl);
-    const sig = Buffer.from(signAuth(a.primary.id, c.challenge.relay, c.nonce), 'base64url');
     // S + L is the same signature to a lenient verifier, and must be refused by a strict one (RFC 8032 §5.1.7).
-    const L = 2n ** 252n + 27742317777372353535851937790883648493n;
-    let s = 0n;
-    for (let i = 31; i >= 0; i--) s = (s << 8n) | BigInt(sig[32 + i]!);
-    s += L;
-    for (let i = 0; i < 32; i++) {
-      sig[32 + i] = Number(s & 0xffn);
-      s >>= 8n;
-    }
-    await rejectsWith(c.request({ t: 'auth', v: PROTOCOL_VERSION, device: a.primary.id.deviceId, sig: sig.toString('base64url') }), 'auth_failed');
+    const malleated = malleateSignature(signAuth(a.primary.id, c.challenge.relay, c.nonce));
+    await rejectsWith(c.request({ t: 'auth', v: PROTOCOL_VERSION, device: a.primary.id.deviceId, sig: malleated }), 'auth_failed');
   });
 
   it('[REG4] a companion needs the primary\'s signature: unsigned, self-signed, or signed by a companion are refused', async (t) => {

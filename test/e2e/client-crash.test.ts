@@ -23,6 +23,7 @@ import { CrashStore, type StoreFault } from '../support/crash-store.ts';
 import { linkedAccount, testClient, wsConnector, type TestClient } from '../support/core-client.ts';
 import { MaliciousRelay, prng, type Mailbox } from '../support/malicious-relay.ts';
 import { startRelay } from '../support/relay-process.ts';
+import { until as untilHolds } from '../support/until.ts';
 
 const K = Number(process.env.CRASH_MESSAGES ?? 200);
 const SEED = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -30,13 +31,8 @@ console.log(`# client crash: K=${K} SEED=${SEED} (rerun with SEED=${SEED})`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(20);
-  }
-}
+/** this suite's bar for eventual outcomes */
+const until = (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000) => untilHolds(what, check, timeoutMs);
 
 /** Reconnects after a crash or a drop come quickly: the engine's delays are capped (its backoff is tested elsewhere). */
 const fastTimers: Timers = {

@@ -8,14 +8,10 @@ import { memoryMailboxLock } from '../../core/sync/mailbox-lock.ts';
 import type { SyncState } from '../../core/sync/sync-state.ts';
 import { linkedAccount, wsConnector } from '../support/core-client.ts';
 import { startRelay } from '../support/relay-process.ts';
+import { until as untilHolds } from '../support/until.ts';
 
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** this suite's bar for eventual outcomes */
+const until = (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000) => untilHolds(what, check, timeoutMs);
 
 describe('sync engine', () => {
   it('[CLI6] shows offline → connecting → catching up → live → error with a reason; resumes on a trigger and resends the outbox', async (t) => {

@@ -19,6 +19,7 @@ import { linkedAccount, wsConnector, type TestClient } from '../support/core-cli
 import { flipBit, MaliciousRelay, onceWhere, prng, replay, rewriteSender, type Mailbox } from '../support/malicious-relay.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { skippedKeys, snapshotState, stateDiff, type StateScope } from '../support/victim-state.ts';
+import { until } from '../support/until.ts';
 
 const SEED = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
 console.log(`# malicious relay: SEED=${SEED} (rerun with SEED=${SEED})`);
@@ -51,14 +52,6 @@ interface World {
 let relay: RelayProcess;
 let counter = 0;
 const worlds: World[] = [];
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -103,4 +103,3 @@ export async function linkedAccount(wsUrl: string, username: string, companions 
   return all;
 }
 
-export const isMessage = (e: ClientEvent): e is Extract<ClientEvent, { type: 'message' }> => e.type === 'message';

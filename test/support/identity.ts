@@ -59,3 +59,21 @@ export function signDeviceList(
   const sig = ed25519.sign(deviceListBytes(account, version, issuedAt, entries), signer.edSecret);
   return { account, version, issuedAt, devices: entries.map((d) => ({ id: d.id, ed: b64(d.ed), x: b64(d.x) })), sig: b64(sig) };
 }
+
+const ED25519_L = 2n ** 252n + 27742317777372353535851937790883648493n;
+
+/**
+ * The same Ed25519 signature with S replaced by S + L: accepted by a lenient verifier, refused by a strict
+ * one (RFC 8032 §5.1.7) [KEY3]. Takes and returns base64url.
+ */
+export function malleateSignature(sigB64: string): string {
+  const sig = Buffer.from(sigB64, 'base64url');
+  let s = 0n;
+  for (let i = 31; i >= 0; i--) s = (s << 8n) | BigInt(sig[32 + i]!);
+  s += ED25519_L;
+  for (let i = 0; i < 32; i++) {
+    sig[32 + i] = Number(s & 0xffn);
+    s >>= 8n;
+  }
+  return sig.toString('base64url');
+}
